@@ -1,0 +1,289 @@
+//! Typed decoding of property values with a side table.
+//!
+//! [`decode`] strips secrets, unknowns and other special values out of a [`Value`] tree,
+//! remembering where they were in [`Annotations`], and deserializes the plain remainder into a
+//! serde type. [`encode`] serializes a typed value and puts the annotations back, so a secret
+//! stays secret and an unknown stays unknown across Check, even after defaults were applied.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::value::{Path, PropertyMap, Seg, UnknownKind, Value};
+
+/// Where the special values of a property tree were.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Annotations {
+    /// Paths whose value was secret.
+    pub secrets: BTreeSet<Path>,
+    /// Paths whose value was unknown, with the engine's type hint.
+    pub unknowns: BTreeMap<Path, UnknownKind>,
+    /// Paths holding values with no plain form (resource references, assets, archives), kept verbatim.
+    pub opaque: BTreeMap<Path, Value>,
+}
+
+impl Annotations {
+    /// True when the value at `path` is unknown, or lies inside an unknown value.
+    pub fn is_unknown(&self, path: &Path) -> bool {
+        self.unknowns.keys().any(|u| u.is_prefix_of(path))
+    }
+
+    /// True when anything at or below `path` is unknown, or `path` lies inside an unknown value.
+    pub fn touches_unknown(&self, path: &Path) -> bool {
+        self.unknowns
+            .keys()
+            .any(|u| u.is_prefix_of(path) || path.is_prefix_of(u))
+    }
+
+    /// The unknown paths at or below `path`, or the unknown ancestor covering it.
+    pub fn unknowns_under(&self, path: &Path) -> Vec<Path> {
+        self.unknowns
+            .keys()
+            .filter(|u| u.is_prefix_of(path) || path.is_prefix_of(u))
+            .cloned()
+            .collect()
+    }
+
+    /// True when the value at `path` is secret, or lies inside a secret.
+    pub fn is_secret(&self, path: &Path) -> bool {
+        self.secrets.iter().any(|s| s.is_prefix_of(path))
+    }
+
+    /// True when there is nothing special in the tree.
+    pub fn is_empty(&self) -> bool {
+        self.secrets.is_empty() && self.unknowns.is_empty() && self.opaque.is_empty()
+    }
+}
+
+/// A typed value and the annotations stripped from it.
+#[derive(Debug, Clone)]
+pub struct Decoded<T> {
+    /// The typed value. Fields that were unknown decode as absent.
+    pub value: T,
+    /// Where secrets, unknowns and opaque values were.
+    pub annotations: Annotations,
+}
+
+/// Why a property tree did not fit its type.
+#[derive(Debug, Clone, thiserror::Error, PartialEq)]
+#[error("{path}: {message}")]
+pub struct DecodeError {
+    /// The property path of the offending value (empty for the root).
+    pub path: Path,
+    /// What serde said.
+    pub message: String,
+}
+
+/// Why a typed value could not be turned back into a property tree.
+#[derive(Debug, thiserror::Error)]
+pub enum EncodeError {
+    /// serde refused the value.
+    #[error("cannot serialize value: {0}")]
+    Serialize(#[from] serde_json::Error),
+}
+
+/// Split a tree into its plain JSON form and the annotations.
+pub fn strip(value: &Value) -> (serde_json::Value, Annotations) {
+    let mut ann = Annotations::default();
+    let json = strip_at(value, &Path::root(), &mut ann);
+    (json, ann)
+}
+
+/// Split a property map into its plain JSON object and the annotations.
+pub fn strip_map(map: &PropertyMap) -> (serde_json::Value, Annotations) {
+    strip(&Value::Object(map.clone()))
+}
+
+fn strip_at(value: &Value, path: &Path, ann: &mut Annotations) -> serde_json::Value {
+    use serde_json::Value as J;
+    match value {
+        Value::Null => J::Null,
+        Value::Bool(b) => J::Bool(*b),
+        Value::Number(n) => number_to_json(*n),
+        Value::String(s) => J::String(s.clone()),
+        Value::Array(items) => J::Array(
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| strip_at(v, &path.i(i), ann))
+                .collect(),
+        ),
+        Value::Object(map) => {
+            let mut out = serde_json::Map::new();
+            for (k, v) in map {
+                let child = path.k(k.clone());
+                let j = strip_at(v, &child, ann);
+                // Unknown and opaque members are left out, so they decode as absent fields.
+                if !(ann.unknowns.contains_key(&child) || ann.opaque.contains_key(&child)) {
+                    out.insert(k.clone(), j);
+                }
+            }
+            J::Object(out)
+        }
+        Value::Secret(inner) => {
+            ann.secrets.insert(path.clone());
+            strip_at(inner, path, ann)
+        }
+        Value::Unknown(kind) => {
+            ann.unknowns.insert(path.clone(), *kind);
+            J::Null
+        }
+        Value::Output(o) => {
+            if o.secret {
+                ann.secrets.insert(path.clone());
+            }
+            match &o.value {
+                Some(v) => strip_at(v, path, ann),
+                None => {
+                    ann.unknowns.insert(path.clone(), UnknownKind::String);
+                    J::Null
+                }
+            }
+        }
+        Value::ResourceRef(_) | Value::Asset(_) | Value::Archive(_) => {
+            ann.opaque.insert(path.clone(), value.clone());
+            J::Null
+        }
+    }
+}
+
+fn number_to_json(n: f64) -> serde_json::Value {
+    // Integral values become JSON integers so they deserialize into integer fields.
+    if n.fract() == 0.0 && n.abs() < 9.0e15 {
+        serde_json::Value::from(n as i64)
+    } else {
+        serde_json::Number::from_f64(n)
+            .map(serde_json::Value::Number)
+            .unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// Convert plain JSON to a tree (no annotations).
+pub fn from_json(json: &serde_json::Value) -> Value {
+    use serde_json::Value as J;
+    match json {
+        J::Null => Value::Null,
+        J::Bool(b) => Value::Bool(*b),
+        J::Number(n) => Value::Number(n.as_f64().unwrap_or(0.0)),
+        J::String(s) => Value::String(s.clone()),
+        J::Array(a) => Value::Array(a.iter().map(from_json).collect()),
+        J::Object(o) => Value::Object(o.iter().map(|(k, v)| (k.clone(), from_json(v))).collect()),
+    }
+}
+
+/// Put annotations back into a plain JSON tree.
+///
+/// Unknown and opaque values are restored at their paths when the parent still exists (an
+/// unknown replaces any default that was filled in meanwhile); secrets are re-wrapped where the
+/// path still exists.
+pub fn restore(json: &serde_json::Value, ann: &Annotations) -> Value {
+    let mut tree = from_json(json);
+    for (path, kind) in &ann.unknowns {
+        set_at(&mut tree, path, Value::Unknown(*kind));
+    }
+    for (path, v) in &ann.opaque {
+        set_at(&mut tree, path, v.clone());
+    }
+    // Wrap deepest first, so an outer secret wraps an already wrapped inner one.
+    let mut secrets: Vec<&Path> = ann.secrets.iter().collect();
+    secrets.sort_by_key(|p| std::cmp::Reverse(p.segments().len()));
+    for path in secrets {
+        wrap_secret_at(&mut tree, path);
+    }
+    tree
+}
+
+fn slot<'a>(tree: &'a mut Value, path: &Path) -> Option<&'a mut Value> {
+    let mut cur = tree;
+    for seg in path.segments() {
+        if let Value::Secret(inner) = cur {
+            cur = inner.as_mut();
+        }
+        cur = match (cur, seg) {
+            (Value::Object(m), Seg::Key(k)) => m.get_mut(k)?,
+            (Value::Array(a), Seg::Index(i)) => a.get_mut(*i)?,
+            _ => return None,
+        };
+    }
+    Some(cur)
+}
+
+fn set_at(tree: &mut Value, path: &Path, v: Value) {
+    let Some(parent_path) = path.parent() else {
+        *tree = v;
+        return;
+    };
+    let Some(parent) = slot(tree, &parent_path) else {
+        return;
+    };
+    let parent = match parent {
+        Value::Secret(inner) => inner.as_mut(),
+        other => other,
+    };
+    match (parent, path.last()) {
+        (Value::Object(m), Some(Seg::Key(k))) => {
+            m.insert(k.clone(), v);
+        }
+        (Value::Array(a), Some(Seg::Index(i))) if *i < a.len() => {
+            a[*i] = v;
+        }
+        _ => {}
+    }
+}
+
+fn wrap_secret_at(tree: &mut Value, path: &Path) {
+    if let Some(target) = slot(tree, path) {
+        if !matches!(target, Value::Secret(_)) {
+            let inner = std::mem::replace(target, Value::Null);
+            *target = Value::Secret(Box::new(inner));
+        }
+    }
+}
+
+/// Decode a tree into a typed value, keeping the side table.
+pub fn decode<T: DeserializeOwned>(value: &Value) -> Result<Decoded<T>, DecodeError> {
+    let (json, annotations) = strip(value);
+    let value: T = serde_path_to_error::deserialize(json).map_err(|e| DecodeError {
+        path: parse_serde_path(&e.path().to_string()),
+        message: e.inner().to_string(),
+    })?;
+    Ok(Decoded { value, annotations })
+}
+
+/// Encode a typed value and put the annotations back.
+pub fn encode<T: Serialize>(value: &T, annotations: &Annotations) -> Result<Value, EncodeError> {
+    let json = serde_json::to_value(value)?;
+    Ok(restore(&json, annotations))
+}
+
+/// Turn serde_path_to_error's `a.b[0].c` (or `.` for the root) into a [`Path`].
+fn parse_serde_path(s: &str) -> Path {
+    let mut segs = Vec::new();
+    if s == "." || s.is_empty() {
+        return Path::root();
+    }
+    for part in s.split('.') {
+        let mut rest = part;
+        if let Some(idx) = rest.find('[') {
+            let (name, tail) = rest.split_at(idx);
+            if !name.is_empty() {
+                segs.push(Seg::Key(name.to_string()));
+            }
+            rest = tail;
+            while let Some(stripped) = rest.strip_prefix('[') {
+                let end = stripped.find(']').unwrap_or(stripped.len());
+                if let Ok(i) = stripped[..end].parse::<usize>() {
+                    segs.push(Seg::Index(i));
+                }
+                rest = stripped.get(end + 1..).unwrap_or("");
+            }
+        } else if !rest.is_empty() && rest != "?" {
+            segs.push(Seg::Key(rest.to_string()));
+        }
+    }
+    Path::from_segments(segs)
+}
+
+#[cfg(test)]
+mod tests;

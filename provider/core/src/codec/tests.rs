@@ -1,0 +1,106 @@
+use proptest::prelude::*;
+use serde_json::json;
+
+use super::*;
+use crate::model::ClusterArgs;
+use crate::value::{Archive, Asset, ResourceRef};
+
+fn leaf() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        (-1.0e12f64..1.0e12).prop_map(Value::Number),
+        any::<i32>().prop_map(|i| Value::Number(i as f64)),
+        "[a-z0-9 ]{0,8}".prop_map(Value::String),
+        prop::sample::select(UnknownKind::ALL.to_vec()).prop_map(Value::Unknown),
+        "[a-z]{1,6}".prop_map(|u| Value::ResourceRef(ResourceRef {
+            urn: format!("urn:pulumi:dev::p::t::{u}"),
+            id: Some(u),
+            ..Default::default()
+        })),
+        "[a-z]{1,6}".prop_map(|t| Value::Asset(Asset { hash: Some("h".into()), text: Some(t), ..Default::default() })),
+        Just(Value::Archive(Archive { path: Some("./a".into()), ..Default::default() })),
+    ]
+}
+
+fn tree() -> impl Strategy<Value = Value> {
+    leaf().prop_recursive(4, 48, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+            prop::collection::btree_map("[a-zA-Z]{1,6}", inner.clone(), 0..5).prop_map(Value::Object),
+            // A secret never directly wraps another secret (the engine collapses those).
+            inner.prop_filter_map("no nested secret", |v| match v {
+                Value::Secret(_) => None,
+                v => Some(Value::Secret(Box::new(v))),
+            }),
+        ]
+    })
+}
+
+proptest! {
+    #[test]
+    fn strip_then_restore_is_identity(v in tree()) {
+        let (json, ann) = strip(&v);
+        prop_assert_eq!(restore(&json, &ann), v);
+    }
+
+    #[test]
+    fn secrets_and_unknowns_are_found(v in tree()) {
+        let (_, ann) = strip(&v);
+        prop_assert_eq!(!ann.secrets.is_empty(), v.contains_secrets());
+        prop_assert_eq!(!ann.unknowns.is_empty(), v.contains_unknowns());
+    }
+}
+
+#[test]
+fn typed_round_trip_keeps_secrets_and_unknowns_after_defaults() {
+    let mut tree = from_json(&json!({
+        "kubernetesVersion": "1.34",
+        "nodeGroups": [{"name": "a", "instanceTypes": ["m7g.large"], "userData": "x"}],
+        "tags": {"team": "a"}
+    }));
+    if let Value::Object(m) = &mut tree {
+        m.insert("clusterName".into(), Value::Unknown(UnknownKind::String));
+        if let Some(Value::Array(ngs)) = m.get_mut("nodeGroups") {
+            if let Some(Value::Object(ng)) = ngs.get_mut(0) {
+                let ud = ng.remove("userData").unwrap_or(Value::Null);
+                ng.insert("userData".into(), Value::Secret(Box::new(ud)));
+                ng.insert("imdsHopLimit".into(), Value::Unknown(UnknownKind::Number));
+            }
+        }
+    }
+    let d = decode::<ClusterArgs>(&tree).unwrap();
+    assert!(d.value.cluster_name.is_none());
+    let defaulted = d.value.clone().with_defaults(crate::model::Autoname::Proposed("n"), Some("us-east-1"));
+    let back = encode(&defaulted, &d.annotations).unwrap();
+    let p = Path::parse("nodeGroups[0].userData").unwrap();
+    assert_eq!(back.get_path(&p), Some(&Value::Secret(Box::new(Value::String("x".into())))));
+    let p = Path::parse("nodeGroups[0].imdsHopLimit").unwrap();
+    assert_eq!(back.get_path(&p), Some(&Value::Unknown(UnknownKind::Number)));
+    assert_eq!(back.get_path(&Path::key("clusterName")), Some(&Value::Unknown(UnknownKind::String)));
+    // Defaults were filled around them.
+    let p = Path::parse("nodeGroups[0].diskSizeGiB").unwrap();
+    assert_eq!(back.get_path(&p), Some(&Value::Number(50.0)));
+}
+
+#[test]
+fn decode_errors_carry_the_path() {
+    let tree = from_json(&json!({"nodeGroups": [{"name": "a", "instanceTypes": ["m7g.large"], "minSize": "two"}]}));
+    let e = decode::<ClusterArgs>(&tree).unwrap_err();
+    assert_eq!(e.path.to_string(), "nodeGroups[0].minSize");
+}
+
+#[test]
+fn explicit_null_pod_cidr_is_kept() {
+    let tree = from_json(&json!({"network": {"podCidr": null}}));
+    let d = decode::<ClusterArgs>(&tree).unwrap();
+    let net = d.value.with_defaults(crate::model::Autoname::Disabled, None).network.unwrap();
+    assert_eq!(net.pod_cidr, crate::model::Nullable::Null);
+}
+
+#[test]
+fn path_display_and_parse() {
+    let p = Path::key("tags").k("a.b").k("plain").i(2);
+    assert_eq!(p.to_string(), "tags[\"a.b\"].plain[2]");
+    assert_eq!(Path::parse(&p.to_string()), Some(p));
+}

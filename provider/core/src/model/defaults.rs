@@ -1,0 +1,107 @@
+//! The secure defaults. Applied in Check, so the checked inputs (and thus state and Diff) always
+//! carry the full, explicit configuration.
+
+use sha2::{Digest, Sha256};
+
+use super::*;
+
+/// The default VPC CIDR.
+pub const DEFAULT_VPC_CIDR: &str = "10.0.0.0/16";
+/// The default pod CIDR (custom networking).
+pub const DEFAULT_POD_CIDR: &str = "100.64.0.0/16";
+/// All control-plane log types.
+pub const ALL_LOG_TYPES: [&str; 5] = ["api", "audit", "authenticator", "controllerManager", "scheduler"];
+/// Default log retention in days.
+pub const DEFAULT_RETENTION_DAYS: i64 = 90;
+/// Default IMDS hop limit.
+pub const DEFAULT_IMDS_HOP_LIMIT: i64 = 2;
+
+/// How a missing `clusterName` is filled.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Autoname<'a> {
+    /// The engine proposed (or enforces) this name.
+    Proposed(&'a str),
+    /// Derive `<resource name>-<7 hex>` from the resource name and the engine's random seed.
+    Derived {
+        /// The Pulumi resource name.
+        resource_name: &'a str,
+        /// The engine's per-resource random seed.
+        seed: &'a [u8],
+    },
+    /// Autonaming is disabled: no name is filled in.
+    Disabled,
+}
+
+/// Derive an autoname: the resource name plus 7 hex characters from the seed, clipped to EKS's 100.
+pub fn derive_name(resource_name: &str, seed: &[u8]) -> String {
+    let mut h = Sha256::new();
+    h.update(seed);
+    h.update(resource_name.as_bytes());
+    let digest = hex::encode(h.finalize());
+    let base: String = resource_name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' })
+        .take(92)
+        .collect();
+    format!("{base}-{}", &digest[..7])
+}
+
+impl ClusterArgs {
+    /// Fill every absent setting with its secure default. `region` chooses the default AZs.
+    pub fn with_defaults(mut self, autoname: Autoname<'_>, region: Option<&str>) -> Self {
+        if self.cluster_name.is_none() {
+            self.cluster_name = match autoname {
+                Autoname::Proposed(n) => Some(n.to_string()),
+                Autoname::Derived { resource_name, seed } => Some(derive_name(resource_name, seed)),
+                Autoname::Disabled => None,
+            };
+        }
+        let net = self.network.get_or_insert_with(Network::default);
+        if net.vpc_cidr.is_none() && net.existing_vpc.is_none() {
+            net.vpc_cidr = Some(DEFAULT_VPC_CIDR.to_string());
+        }
+        if net.availability_zones.is_none() {
+            if let Some(r) = region {
+                net.availability_zones = Some(["a", "b", "c"].iter().map(|s| format!("{r}{s}")).collect());
+            }
+        }
+        if net.pod_cidr.is_absent() {
+            net.pod_cidr = Nullable::Value(DEFAULT_POD_CIDR.to_string());
+        }
+        net.prefix_delegation.get_or_insert(true);
+        net.nat_gateways.get_or_insert(NatGateways::None);
+        net.network_policy.get_or_insert(true);
+
+        let api = self.api_access.get_or_insert_with(ApiAccess::default);
+        api.private.get_or_insert(true);
+        api.public.get_or_insert(false);
+        api.public_cidrs.get_or_insert_with(Vec::new);
+
+        self.encryption.get_or_insert_with(Encryption::default);
+
+        let logging = self.logging.get_or_insert_with(Logging::default);
+        logging
+            .types
+            .get_or_insert_with(|| ALL_LOG_TYPES.iter().map(|s| s.to_string()).collect());
+        logging.retention_days.get_or_insert(DEFAULT_RETENTION_DAYS);
+
+        for ng in self.node_groups.iter_mut().flatten() {
+            ng.capacity_type.get_or_insert(CapacityType::OnDemand);
+            ng.min_size.get_or_insert(1);
+            ng.desired_size.get_or_insert(2);
+            ng.max_size.get_or_insert(3);
+            ng.ami_family.get_or_insert(AmiFamily::Al2023);
+            ng.disk_size_gib.get_or_insert(50);
+            ng.imds_hop_limit.get_or_insert(DEFAULT_IMDS_HOP_LIMIT);
+        }
+
+        let ca = self.cluster_autoscaler.get_or_insert_with(ClusterAutoscaler::default);
+        ca.enabled.get_or_insert(true);
+        ca.namespace.get_or_insert_with(|| "kube-system".to_string());
+        ca.service_account.get_or_insert_with(|| "cluster-autoscaler".to_string());
+
+        let policy = self.policy.get_or_insert_with(Policy::default);
+        policy.unknowns.get_or_insert(UnknownsMode::Defer);
+        self
+    }
+}

@@ -1,0 +1,116 @@
+//! Shared test fixtures: the golden spec and a runner that goes through the real codec.
+
+use serde_json::json;
+
+use super::{message, Outcome, Rule, RuleCtx};
+use crate::codec;
+use crate::model::{Autoname, ClusterArgs};
+use crate::value::{Path, UnknownKind, Value};
+
+/// A complete, valid spec. Every rule passes on it (tested in `golden_spec_passes_every_rule`).
+pub fn golden() -> serde_json::Value {
+    json!({
+        "kubernetesVersion": "1.34",
+        "nodeGroups": [
+            {"name": "general", "instanceTypes": ["m7g.large", "m6g.large"]},
+            {"name": "x86", "instanceTypes": ["m7i.large"], "capacityType": "ON_DEMAND"}
+        ]
+    })
+}
+
+/// Apply `edit` to the golden spec.
+pub fn with(edit: impl FnOnce(&mut serde_json::Value)) -> serde_json::Value {
+    let mut v = golden();
+    edit(&mut v);
+    v
+}
+
+fn set_unknown(tree: &mut Value, path: &Path) {
+    let mut cur = tree;
+    for seg in path.segments() {
+        cur = match (cur, seg) {
+            (Value::Object(m), crate::value::Seg::Key(k)) => {
+                m.entry(k.clone()).or_insert(Value::Null)
+            }
+            (Value::Array(a), crate::value::Seg::Index(i)) => match a.get_mut(*i) {
+                Some(v) => v,
+                None => return,
+            },
+            _ => return,
+        };
+    }
+    *cur = Value::Unknown(UnknownKind::String);
+}
+
+/// Run one rule over `spec` with the given paths made unknown, and render the outcomes.
+pub fn run(rule: &dyn Rule, spec: serde_json::Value, unknown: &[&str]) -> String {
+    run_with_olds(rule, spec, unknown, None)
+}
+
+/// Like [`run`], with previous inputs.
+pub fn run_with_olds(
+    rule: &dyn Rule,
+    spec: serde_json::Value,
+    unknown: &[&str],
+    olds: Option<serde_json::Value>,
+) -> String {
+    let mut tree = codec::from_json(&spec);
+    for p in unknown {
+        if let Some(path) = Path::parse(p) {
+            set_unknown(&mut tree, &path);
+        }
+    }
+    let decoded = match codec::decode::<ClusterArgs>(&tree) {
+        Ok(d) => d,
+        Err(e) => return format!("decode error: {e}"),
+    };
+    let spec = decoded
+        .value
+        .with_defaults(Autoname::Proposed("test-cluster"), Some("us-east-1"));
+    let olds = olds.and_then(|o| serde_json::from_value::<ClusterArgs>(o).ok());
+    let ctx = RuleCtx {
+        spec: &spec,
+        annotations: &decoded.annotations,
+        olds: olds.as_ref(),
+        region: Some("us-east-1"),
+        today: "2026-11-23",
+    };
+    let outcomes = rule.check(&ctx);
+    if outcomes.is_empty() {
+        return "pass".to_string();
+    }
+    outcomes
+        .iter()
+        .map(|o| match o {
+            Outcome::Fail(f) => message(rule.meta(), f),
+            Outcome::Deferred(p) => format!("deferred: {p}"),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn golden_spec_passes_every_rule() {
+    for rule in super::catalogue() {
+        assert_eq!(run(*rule, golden(), &[]), "pass", "{}", rule.meta().id);
+    }
+}
+
+#[test]
+fn ids_are_unique_and_well_formed() {
+    let metas = super::all_meta();
+    let mut ids: Vec<&str> = metas.iter().map(|m| m.id).collect();
+    let n = ids.len();
+    ids.dedup();
+    assert_eq!(ids.len(), n, "duplicate rule ids");
+    for id in ids {
+        let parts: Vec<&str> = id.split('-').collect();
+        assert_eq!(parts.len(), 3, "{id}");
+        assert_eq!(parts[0], "SEKS");
+        assert!(
+            ["CP", "NET", "SG", "NODE", "IAM", "ADD", "OBS", "REL", "COST", "OUT", "CFG"].contains(&parts[1]),
+            "{id}"
+        );
+        assert_eq!(parts[2].len(), 3, "{id}");
+    }
+}

@@ -1,0 +1,399 @@
+//! The preview-time policy: one rule per file, evaluated over the checked (defaulted) inputs.
+//!
+//! A rule is tri-state: it passes (no outcome), fails (a [`Finding`]), or is *deferred* because a
+//! value it needs is unknown at preview. A deferred rule is never a failure; Check runs again at
+//! `pulumi up` with real values, so it still blocks before any AWS call.
+
+use std::fmt;
+
+use crate::codec::Annotations;
+use crate::model::ClusterArgs;
+use crate::value::Path;
+
+mod facts;
+pub use facts::*;
+
+mod cfg_004_schema;
+mod cfg_005_required;
+mod cfg_006_waivers;
+mod cp_001_public_open;
+mod cp_002_public_cidrs;
+mod cp_003_private_access;
+mod cp_004_version;
+mod cp_005_version_jump;
+mod net_001_azs;
+mod node_001_sizes;
+mod node_002_spot;
+mod node_003_hop_limit;
+mod node_004_arch;
+mod node_005_prefix_nitro;
+mod node_006_labels;
+mod node_007_unique_names;
+mod node_010_userdata_output;
+mod obs_001_log_types;
+mod out_002_leaked_output;
+
+pub use cfg_004_schema::schema_failure;
+
+#[cfg(test)]
+mod fixtures;
+
+/// How bad a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    /// Informational.
+    Info,
+    /// Low.
+    Low,
+    /// Medium.
+    Medium,
+    /// High.
+    High,
+    /// Critical.
+    Critical,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::Info => "INFO",
+            Severity::Low => "LOW",
+            Severity::Medium => "MEDIUM",
+            Severity::High => "HIGH",
+            Severity::Critical => "CRITICAL",
+        })
+    }
+}
+
+/// Whether a finding blocks (a Check failure) or only warns (an engine log).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    /// A Check failure: preview and up fail.
+    Error,
+    /// A warning shown under Diagnostics.
+    Warning,
+}
+
+/// A rule's stable metadata.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleMeta {
+    /// The stable id, `SEKS-<AREA>-<NNN>`. Never reused.
+    pub id: &'static str,
+    /// A one-line title.
+    pub title: &'static str,
+    /// Severity.
+    pub severity: Severity,
+    /// Error or warning.
+    pub level: Level,
+    /// Whether `policy.waivers` may waive it.
+    pub waivable: bool,
+    /// Equivalent checks elsewhere (CIS, Checkov, Trivy, KICS).
+    pub refs: &'static [&'static str],
+}
+
+/// One violation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    /// The offending property path.
+    pub path: Path,
+    /// What is wrong, with the actual value (never a secret or a whole userData blob).
+    pub problem: String,
+    /// What is expected.
+    pub expected: String,
+    /// One concrete change that fixes it.
+    pub fix: String,
+}
+
+/// What one rule said about one place.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// A violation.
+    Fail(Finding),
+    /// The rule could not be evaluated at this path because a value is unknown.
+    Deferred(Path),
+}
+
+/// What a rule sees.
+#[derive(Debug, Clone, Copy)]
+pub struct RuleCtx<'a> {
+    /// The checked inputs, defaults applied.
+    pub spec: &'a ClusterArgs,
+    /// Where the unknowns and secrets in the inputs are.
+    pub annotations: &'a Annotations,
+    /// The previous inputs on update, `None` on create.
+    pub olds: Option<&'a ClusterArgs>,
+    /// The provider's region, if known.
+    pub region: Option<&'a str>,
+    /// Today's date as `YYYY-MM-DD` (for waiver expiry); passed in so rules stay pure.
+    pub today: &'a str,
+}
+
+impl RuleCtx<'_> {
+    /// True when nothing at, above or below `path` is unknown.
+    pub fn known(&self, path: &Path) -> bool {
+        !self.annotations.touches_unknown(path)
+    }
+
+    /// True when the value at `path` is secret.
+    pub fn is_secret(&self, path: &Path) -> bool {
+        self.annotations.is_secret(path)
+    }
+}
+
+/// A rule.
+pub trait Rule: Sync {
+    /// The rule's metadata.
+    fn meta(&self) -> &'static RuleMeta;
+    /// Evaluate. No outcome means pass.
+    fn check(&self, ctx: &RuleCtx<'_>) -> Vec<Outcome>;
+}
+
+/// Every rule, in id order.
+pub fn catalogue() -> &'static [&'static dyn Rule] {
+    &CATALOGUE
+}
+
+static CATALOGUE: [&dyn Rule; 18] = [
+        &cfg_005_required::RULE,
+        &cfg_006_waivers::RULE,
+        &cp_001_public_open::RULE,
+        &cp_002_public_cidrs::RULE,
+        &cp_003_private_access::RULE,
+        &cp_004_version::RULE,
+        &cp_005_version_jump::RULE,
+        &net_001_azs::RULE,
+        &node_001_sizes::RULE,
+        &node_002_spot::RULE,
+        &node_003_hop_limit::RULE,
+        &node_004_arch::RULE,
+        &node_005_prefix_nitro::RULE,
+        &node_006_labels::RULE,
+        &node_007_unique_names::RULE,
+        &node_010_userdata_output::RULE,
+        &obs_001_log_types::RULE,
+        &out_002_leaked_output::RULE,
+];
+
+/// Metadata of every id, including those not in [`catalogue`] (schema failures, deferral notes).
+pub fn all_meta() -> Vec<&'static RuleMeta> {
+    let mut v: Vec<&'static RuleMeta> = catalogue().iter().map(|r| r.meta()).collect();
+    v.push(&cfg_004_schema::META);
+    v.push(&DEFERRED_META);
+    v.push(&cfg_006_waivers::EXPIRED);
+    v.push(&cfg_006_waivers::STALE);
+    v.sort_by_key(|m| m.id);
+    v
+}
+
+/// The note listing deferred rules.
+pub static DEFERRED_META: RuleMeta = RuleMeta {
+    id: "SEKS-CFG-000",
+    title: "Checks deferred because values are unknown at preview",
+    severity: Severity::Info,
+    level: Level::Warning,
+    waivable: false,
+    refs: &[],
+};
+
+/// Render the user-facing message of a finding.
+pub fn message(meta: &RuleMeta, f: &Finding) -> String {
+    let refs = if meta.refs.is_empty() {
+        "none".to_string()
+    } else {
+        meta.refs.join(", ")
+    };
+    let path = if f.path.segments().is_empty() {
+        "(resource)".to_string()
+    } else {
+        f.path.to_string()
+    };
+    format!(
+        "{} [{}] {}: {}; expected {}. Fix: {}. Refs: {}",
+        meta.id, meta.severity, path, f.problem, f.expected, f.fix, refs
+    )
+}
+
+/// One reported item.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reported {
+    /// The rule.
+    pub meta: &'static RuleMeta,
+    /// The top-level input key for `CheckFailure.property` (empty for sensitive or root paths).
+    pub property: String,
+    /// The full message.
+    pub message: String,
+    /// The path.
+    pub path: Path,
+}
+
+/// The result of evaluating the catalogue.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Report {
+    /// How many rules ran.
+    pub rules_evaluated: usize,
+    /// Blocking findings.
+    pub failures: Vec<Reported>,
+    /// Warnings.
+    pub warnings: Vec<Reported>,
+    /// Deferred rules and the unknown paths that deferred them.
+    pub deferred: Vec<(&'static str, Path)>,
+    /// Waived findings, with the waiver's reason.
+    pub waived: Vec<(Reported, String)>,
+}
+
+impl Report {
+    /// The single SEKS-CFG-000 note listing deferred rules, if any were deferred.
+    pub fn deferred_note(&self) -> Option<String> {
+        if self.deferred.is_empty() {
+            return None;
+        }
+        let items: Vec<String> = self
+            .deferred
+            .iter()
+            .map(|(id, p)| format!("{id} ({p})"))
+            .collect();
+        Some(format!(
+            "SEKS-CFG-000 [INFO] {} checks deferred (values unknown at preview): {}. They run again at `pulumi up` before any AWS call",
+            self.deferred.len(),
+            items.join(", ")
+        ))
+    }
+}
+
+fn property_for(path: &Path, ctx: &RuleCtx<'_>) -> String {
+    let sensitive = ctx.is_secret(path)
+        || path
+            .segments()
+            .iter()
+            .any(|s| matches!(s, crate::value::Seg::Key(k) if k == "userData" || k == "inlinePolicy"));
+    match path.top() {
+        Some(top) if !sensitive => top.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// Evaluate every rule and apply the unknowns mode and waivers.
+pub fn evaluate(ctx: &RuleCtx<'_>) -> Report {
+    use crate::model::UnknownsMode;
+    let mode = ctx
+        .spec
+        .policy
+        .as_ref()
+        .and_then(|p| p.unknowns)
+        .unwrap_or_default();
+    let waivers = ctx
+        .spec
+        .policy
+        .as_ref()
+        .and_then(|p| p.waivers.clone())
+        .unwrap_or_default();
+    let mut report = Report::default();
+    for rule in catalogue() {
+        let meta = rule.meta();
+        report.rules_evaluated += 1;
+        for outcome in rule.check(ctx) {
+            match outcome {
+                Outcome::Fail(f) => {
+                    let item = Reported {
+                        meta,
+                        property: property_for(&f.path, ctx),
+                        message: message(meta, &f),
+                        path: f.path.clone(),
+                    };
+                    let waiver = if meta.waivable {
+                        waivers.iter().find(|w| {
+                            w.rule == meta.id
+                                && w.reason.trim().len() >= cfg_006_waivers::MIN_REASON
+                                && w.expires.as_deref().is_none_or(|e| e >= ctx.today)
+                                && w.target
+                                    .as_deref()
+                                    .is_none_or(|t| f.path.to_string().starts_with(t))
+                        })
+                    } else {
+                        None
+                    };
+                    match (waiver, meta.level) {
+                        (Some(w), _) => report.waived.push((item, w.reason.clone())),
+                        (None, Level::Error) => report.failures.push(item),
+                        (None, Level::Warning) => report.warnings.push(item),
+                    }
+                }
+                Outcome::Deferred(path) => match mode {
+                    UnknownsMode::Defer => report.deferred.push((meta.id, path)),
+                    UnknownsMode::Warn | UnknownsMode::Fail => {
+                        let f = Finding {
+                            path: path.clone(),
+                            problem: "the value is unknown at preview, so this check cannot run".into(),
+                            expected: "a value known at preview (policy.unknowns is not `defer`)".into(),
+                            fix: "pass a plain value, or set policy.unknowns to `defer`".into(),
+                        };
+                        let item = Reported {
+                            meta,
+                            property: property_for(&path, ctx),
+                            message: message(meta, &f),
+                            path,
+                        };
+                        if mode == UnknownsMode::Fail {
+                            report.failures.push(item);
+                        } else {
+                            report.warnings.push(item);
+                        }
+                    }
+                },
+            }
+        }
+    }
+    report
+}
+
+/// The stale-waiver and expired-waiver warnings, computed after evaluation.
+pub fn waiver_hygiene(ctx: &RuleCtx<'_>, report: &Report) -> Vec<String> {
+    cfg_006_waivers::hygiene(ctx, report)
+}
+
+/// The node groups with their paths. Empty when `nodeGroups` is absent or unknown.
+pub(crate) fn node_groups<'a>(
+    ctx: &RuleCtx<'a>,
+) -> impl Iterator<Item = (Path, &'a crate::model::NodeGroup)> {
+    ctx.spec
+        .node_groups
+        .iter()
+        .flatten()
+        .enumerate()
+        .map(|(i, ng)| (Path::key("nodeGroups").i(i), ng))
+}
+
+/// Evaluate `f` only when `path` is known; otherwise defer.
+pub(crate) fn when_known(
+    ctx: &RuleCtx<'_>,
+    path: &Path,
+    f: impl FnOnce() -> Option<Finding>,
+) -> Option<Outcome> {
+    if ctx.known(path) {
+        f().map(Outcome::Fail)
+    } else {
+        Some(Outcome::Deferred(path.clone()))
+    }
+}
+
+/// The rule catalogue as Markdown (`docs/rules.md`).
+pub fn rules_doc() -> String {
+    let mut s = String::from(
+        "# secure-eks rules\n\nGenerated by `cargo run -p xtask -- rules-doc`; do not edit. Ids are never reused.\n\n| id | severity | kind | waivable | title | refs |\n|---|---|---|---|---|---|\n",
+    );
+    for m in all_meta() {
+        s.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} |\n",
+            m.id,
+            m.severity,
+            match m.level {
+                Level::Error => "error",
+                Level::Warning => "warning",
+            },
+            if m.waivable { "yes" } else { "no" },
+            m.title,
+            m.refs.join(", ")
+        ));
+    }
+    s
+}

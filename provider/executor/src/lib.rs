@@ -1,0 +1,116 @@
+//! The executor: the only crate that talks to AWS.
+//!
+//! It builds an AWS SDK configuration from the provider config (region, static credentials or the
+//! default chain, an optional role to assume, per-service endpoint overrides) and performs the
+//! calls. Retries and timeouts come from the SDK's own retry config.
+
+use std::collections::BTreeMap;
+
+use aws_config::retry::RetryConfig;
+use aws_config::BehaviorVersion;
+use aws_credential_types::Credentials;
+use aws_types::region::Region;
+use aws_types::SdkConfig;
+use secure_eks_core::model::ProviderConfig;
+
+/// Errors from AWS calls.
+#[derive(Debug, thiserror::Error)]
+pub enum ExecError {
+    /// STS GetCallerIdentity failed.
+    #[error("STS GetCallerIdentity failed: {0}")]
+    CallerIdentity(String),
+    /// STS answered without an account id.
+    #[error("STS GetCallerIdentity returned no account id")]
+    MissingAccount,
+    /// The credentials belong to an account the config does not allow.
+    #[error("the credentials belong to account {account}, which is not in allowedAccountIds ({allowed}); fix: use credentials for an allowed account or add it to secure-eks:allowedAccountIds")]
+    AccountNotAllowed {
+        /// The caller's account.
+        account: String,
+        /// The allowed list.
+        allowed: String,
+    },
+}
+
+/// An AWS session: the shared SDK config plus endpoint overrides.
+#[derive(Clone, Debug)]
+pub struct Aws {
+    sdk: SdkConfig,
+    endpoints: BTreeMap<String, String>,
+}
+
+impl Aws {
+    /// Build the SDK configuration for `region` from the provider config.
+    pub async fn new(cfg: &ProviderConfig, region: &str) -> Self {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(region.to_string()))
+            .retry_config(RetryConfig::standard().with_max_attempts(5));
+        if let Some(p) = &cfg.profile {
+            loader = loader.profile_name(p);
+        }
+        if let (Some(ak), Some(sk)) = (&cfg.access_key, &cfg.secret_key) {
+            loader = loader.credentials_provider(Credentials::new(
+                ak.clone(),
+                sk.clone(),
+                cfg.token.clone(),
+                None,
+                "secure-eks-static",
+            ));
+        }
+        let endpoints = cfg.endpoints.clone().unwrap_or_default();
+        if let Some(sts) = endpoints.get("sts") {
+            // The assume-role provider (if any) must reach STS through the override too.
+            loader = loader.endpoint_url(sts.clone());
+        }
+        let mut sdk = loader.load().await;
+        if let Some(role) = &cfg.assume_role {
+            let mut b = aws_config::sts::AssumeRoleProvider::builder(role.role_arn.clone())
+                .session_name(role.session_name.clone().unwrap_or_else(|| "secure-eks".into()))
+                .configure(&sdk);
+            if let Some(ext) = &role.external_id {
+                b = b.external_id(ext.clone());
+            }
+            let provider = b.build().await;
+            sdk = sdk
+                .into_builder()
+                .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(provider))
+                .build();
+        }
+        Aws { sdk, endpoints }
+    }
+
+    /// The endpoint override for a service, if any.
+    pub fn endpoint(&self, service: &str) -> Option<&str> {
+        self.endpoints.get(service).map(String::as_str)
+    }
+
+    fn sts(&self) -> aws_sdk_sts::Client {
+        let mut b = aws_sdk_sts::config::Builder::from(&self.sdk);
+        if let Some(url) = self.endpoint("sts") {
+            b = b.endpoint_url(url);
+        }
+        aws_sdk_sts::Client::from_conf(b.build())
+    }
+
+    /// The account id of the caller (STS GetCallerIdentity).
+    pub async fn caller_account(&self) -> Result<String, ExecError> {
+        let out = self
+            .sts()
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| ExecError::CallerIdentity(aws_sdk_sts::error::DisplayErrorContext(e).to_string()))?;
+        out.account.ok_or(ExecError::MissingAccount)
+    }
+
+    /// Check the caller's account against `allowedAccountIds`.
+    pub async fn validate_account(&self, allowed: Option<&[String]>) -> Result<String, ExecError> {
+        let account = self.caller_account().await?;
+        if let Some(allowed) = allowed {
+            if !allowed.iter().any(|a| a == &account) {
+                return Err(ExecError::AccountNotAllowed { account, allowed: allowed.join(", ") });
+            }
+        }
+        Ok(account)
+    }
+}
