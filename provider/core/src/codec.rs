@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use serde_json::json;
 
 use crate::value::{Path, PropertyMap, Seg, UnknownKind, Value};
 
@@ -242,13 +243,67 @@ fn wrap_secret_at(tree: &mut Value, path: &Path) {
 }
 
 /// Decode a tree into a typed value, keeping the side table.
+///
+/// Unknown values decode as absent. Where the type has no room for "absent" (a required field,
+/// a list element), a placeholder of the type the type wants is tried instead (`""`, `0`,
+/// `false`, `[]`, `{}`); rules never read it, because the annotations say the path is unknown.
 pub fn decode<T: DeserializeOwned>(value: &Value) -> Result<Decoded<T>, DecodeError> {
-    let (json, annotations) = strip(value);
-    let value: T = serde_path_to_error::deserialize(json).map_err(|e| DecodeError {
-        path: parse_serde_path(&e.path().to_string()),
-        message: e.inner().to_string(),
-    })?;
-    Ok(Decoded { value, annotations })
+    let (mut json, annotations) = strip(value);
+    let placeholders = [json!(""), json!(0), json!(false), json!([]), json!({})];
+    let mut tried: BTreeMap<Path, usize> = BTreeMap::new();
+    loop {
+        let err = match serde_path_to_error::deserialize::<_, T>(json.clone()) {
+            Ok(value) => return Ok(Decoded { value, annotations }),
+            Err(e) => e,
+        };
+        let mut path = parse_serde_path(&err.path().to_string());
+        let message = err.inner().to_string();
+        if let Some(field) = message
+            .strip_prefix("missing field `")
+            .and_then(|r| r.split('`').next())
+        {
+            path = path.k(field);
+        }
+        let repairable = annotations.unknowns.contains_key(&path)
+            || annotations.opaque.contains_key(&path);
+        let n = tried.entry(path.clone()).or_insert(0);
+        if !repairable || *n >= placeholders.len() || !set_json(&mut json, &path, placeholders[*n].clone()) {
+            return Err(DecodeError { path, message });
+        }
+        *n += 1;
+    }
+}
+
+fn set_json(json: &mut serde_json::Value, path: &Path, v: serde_json::Value) -> bool {
+    let Some(parent) = path.parent() else {
+        *json = v;
+        return true;
+    };
+    let mut cur = json;
+    for seg in parent.segments() {
+        cur = match (cur, seg) {
+            (serde_json::Value::Object(m), Seg::Key(k)) => match m.get_mut(k) {
+                Some(x) => x,
+                None => return false,
+            },
+            (serde_json::Value::Array(a), Seg::Index(i)) => match a.get_mut(*i) {
+                Some(x) => x,
+                None => return false,
+            },
+            _ => return false,
+        };
+    }
+    match (cur, path.last()) {
+        (serde_json::Value::Object(m), Some(Seg::Key(k))) => {
+            m.insert(k.clone(), v);
+            true
+        }
+        (serde_json::Value::Array(a), Some(Seg::Index(i))) if *i < a.len() => {
+            a[*i] = v;
+            true
+        }
+        _ => false,
+    }
 }
 
 /// Encode a typed value and put the annotations back.

@@ -30,7 +30,7 @@ fn set_unknown(tree: &mut Value, path: &Path) {
     for seg in path.segments() {
         cur = match (cur, seg) {
             (Value::Object(m), crate::value::Seg::Key(k)) => {
-                m.entry(k.clone()).or_insert(Value::Null)
+                m.entry(k.clone()).or_insert_with(|| Value::Object(Default::default()))
             }
             (Value::Array(a), crate::value::Seg::Index(i)) => match a.get_mut(*i) {
                 Some(v) => v,

@@ -88,6 +88,6 @@ mod tests {
 
     #[test]
     fn unknown() {
-        expect!["pass"].assert_eq(&run(&RULE, golden(), &["logging.retentionDays"]));
+        expect!["deferred: logging.retentionDays"].assert_eq(&run(&RULE, golden(), &["logging.retentionDays"]));
     }
 }
