@@ -5,7 +5,9 @@
 //! converts wire values to [`value::Value`]; the executor turns plans into AWS calls.
 
 pub mod codec;
+pub mod diff;
 pub mod model;
+pub mod preview;
 pub mod rules;
 pub mod schema;
 pub mod value;

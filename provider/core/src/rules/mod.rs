@@ -16,6 +16,7 @@ pub use facts::*;
 mod cfg_004_schema;
 mod cfg_005_required;
 mod cfg_006_waivers;
+mod cfg_007_provider_config;
 mod cp_001_public_open;
 mod cp_002_public_cidrs;
 mod cp_003_private_access;
@@ -34,6 +35,7 @@ mod obs_001_log_types;
 mod out_002_leaked_output;
 
 pub use cfg_004_schema::schema_failure;
+pub use cfg_007_provider_config::check_provider_config;
 
 #[cfg(test)]
 mod fixtures;
@@ -181,6 +183,7 @@ pub fn all_meta() -> Vec<&'static RuleMeta> {
     v.push(&DEFERRED_META);
     v.push(&cfg_006_waivers::EXPIRED);
     v.push(&cfg_006_waivers::STALE);
+    v.push(&cfg_007_provider_config::META);
     v.sort_by_key(|m| m.id);
     v
 }

@@ -1,0 +1,558 @@
+//! The `ResourceProvider` service: decode the wire request, call the pure core (or the executor),
+//! encode the answer. Every handler runs on its own task, so a panic becomes an INTERNAL status.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use secure_eks_core::codec::{self, Annotations};
+use secure_eks_core::diff::{diff, ChangeKind};
+use secure_eks_core::model::{Autoname, ClusterArgs, ProviderConfig};
+use secure_eks_core::preview::{create_outputs, policy_report, Target};
+use secure_eks_core::rules::{self, RuleCtx};
+use secure_eks_core::value::{Path, PropertyMap, Value};
+use secure_eks_core::{schema, CLUSTER_TOKEN, PACKAGE, VERSION};
+use secure_eks_executor::Aws;
+use secure_eks_proto::pulumirpc::{self, resource_provider_server::ResourceProvider};
+use tokio::sync::{Notify, RwLock};
+use tonic::{Request, Response, Status};
+
+use crate::engine::EngineLog;
+use crate::errors::ProviderError;
+use crate::wire;
+
+type Result<T> = std::result::Result<T, ProviderError>;
+
+/// The state of a configured provider.
+#[derive(Clone, Debug)]
+pub struct Configured {
+    /// The checked config.
+    pub config: ProviderConfig,
+    /// The resolved region.
+    pub region: String,
+    /// The account id, when STS was called.
+    pub account: Option<String>,
+    /// The AWS session.
+    pub aws: Aws,
+}
+
+/// Shared provider state.
+#[derive(Default)]
+pub struct Inner {
+    /// Engine logging.
+    pub engine: EngineLog,
+    configured: RwLock<Option<Arc<Configured>>>,
+    /// Notified on Cancel; the server shuts down unless attached.
+    pub cancelled: Arc<Notify>,
+    attached: std::sync::atomic::AtomicBool,
+}
+
+/// The gRPC service.
+#[derive(Clone, Default)]
+pub struct SecureEksProvider {
+    inner: Arc<Inner>,
+}
+
+impl SecureEksProvider {
+    /// A provider that logs to `engine_address` (when known).
+    pub async fn new(engine_address: Option<&str>) -> Self {
+        let p = SecureEksProvider::default();
+        if let Some(a) = engine_address {
+            p.inner.engine.set_address(a).await;
+        }
+        p
+    }
+
+    /// Notified when the engine sends Cancel (outside attach mode).
+    pub fn shutdown_signal(&self) -> Arc<Notify> {
+        self.inner.cancelled.clone()
+    }
+
+    /// Run a handler on its own task; errors and panics become statuses here and nowhere else.
+    async fn run<T, F, Fut>(&self, name: &'static str, f: F) -> std::result::Result<Response<T>, Status>
+    where
+        F: FnOnce(Arc<Inner>) -> Fut,
+        Fut: Future<Output = Result<T>> + Send + 'static,
+        T: Send + 'static,
+    {
+        let fut = f(self.inner.clone());
+        match tokio::spawn(fut).await {
+            Ok(Ok(v)) => Ok(Response::new(v)),
+            Ok(Err(e)) => {
+                tracing::debug!(rpc = name, "error: {e}");
+                Err(e.into_status())
+            }
+            Err(je) if je.is_panic() => {
+                let payload = je.into_panic();
+                let msg = payload
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".into());
+                Err(ProviderError::Internal(format!("{name} panicked: {msg}")).into_status())
+            }
+            Err(_) => Err(ProviderError::Cancelled(format!("{name} was cancelled")).into_status()),
+        }
+    }
+}
+
+fn env_region() -> Option<String> {
+    ["AWS_REGION", "AWS_DEFAULT_REGION"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+}
+
+/// Today's UTC date as `YYYY-MM-DD` (civil-from-days, proleptic Gregorian).
+fn today() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0) as i64;
+    let z = secs.div_euclid(86_400) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// Decode config values that arrived as strings (`"true"`, `"[...]"`, JSON) by the schema's types.
+fn coerce_config(map: &PropertyMap) -> PropertyMap {
+    let schema = schema::package_schema();
+    let vars = schema.pointer("/config/variables").cloned().unwrap_or_default();
+    map.iter()
+        .map(|(k, v)| {
+            let ty = vars.get(k).and_then(|s| s.get("type").and_then(|t| t.as_str()).or(s.get("$ref").map(|_| "object")));
+            let v = match (ty, v) {
+                (Some(t), Value::String(s)) if t != "string" => serde_json::from_str::<serde_json::Value>(s)
+                    .map(|j| codec::from_json(&j))
+                    .unwrap_or_else(|_| v.clone()),
+                _ => v.clone(),
+            };
+            (k.clone(), v)
+        })
+        .collect()
+}
+
+fn failure(property: impl Into<String>, reason: impl Into<String>) -> pulumirpc::CheckFailure {
+    pulumirpc::CheckFailure { property: property.into(), reason: reason.into() }
+}
+
+fn decode_config(news: &PropertyMap) -> std::result::Result<codec::Decoded<ProviderConfig>, codec::DecodeError> {
+    codec::decode::<ProviderConfig>(&Value::Object(coerce_config(news)))
+}
+
+/// Config keys whose values are always secret.
+const SECRET_CONFIG: [&str; 3] = ["accessKey", "secretKey", "token"];
+
+fn check_config(req: pulumirpc::CheckRequest) -> Result<pulumirpc::CheckResponse> {
+    let news = wire::from_opt_struct(req.news.as_ref())?;
+    let mut inputs = coerce_config(&news);
+    for k in SECRET_CONFIG {
+        if let Some(v) = inputs.get_mut(k) {
+            if !matches!(v, Value::Secret(_)) {
+                *v = Value::Secret(Box::new(v.clone()));
+            }
+        }
+    }
+    let failures = match decode_config(&news) {
+        Err(e) => {
+            let (p, m) = rules::schema_failure(&e);
+            vec![failure(p, m)]
+        }
+        Ok(d) => {
+            let mut cfg = d.value;
+            // Unknown values are checked again when they are known.
+            for p in d.annotations.unknowns.keys() {
+                if let Some(top) = p.top() {
+                    match top {
+                        "region" => cfg.region = None,
+                        "endpoints" => cfg.endpoints = None,
+                        _ => {}
+                    }
+                }
+            }
+            rules::check_provider_config(&cfg).into_iter().map(|(p, m)| failure(p, m)).collect()
+        }
+    };
+    Ok(pulumirpc::CheckResponse { inputs: Some(wire::to_struct(&inputs)), failures })
+}
+
+fn diff_response(old: &PropertyMap, new: &PropertyMap, replace_keys: &[&str]) -> pulumirpc::DiffResponse {
+    use pulumirpc::property_diff::Kind;
+    let mut r = diff(old, new);
+    for (p, k) in r.detailed.iter_mut() {
+        if p.top().is_some_and(|t| replace_keys.contains(&t)) && !k.is_replace() {
+            *k = match k {
+                ChangeKind::Add => ChangeKind::AddReplace,
+                ChangeKind::Delete => ChangeKind::DeleteReplace,
+                _ => ChangeKind::UpdateReplace,
+            };
+            if let Some(t) = p.top() {
+                if !r.replaces.iter().any(|x| x == t) {
+                    r.replaces.push(t.to_string());
+                }
+            }
+        }
+    }
+    let detailed_diff: std::collections::HashMap<String, pulumirpc::PropertyDiff> = r
+        .detailed
+        .iter()
+        .map(|(p, k)| {
+            let kind = match k {
+                ChangeKind::Add => Kind::Add,
+                ChangeKind::AddReplace => Kind::AddReplace,
+                ChangeKind::Delete => Kind::Delete,
+                ChangeKind::DeleteReplace => Kind::DeleteReplace,
+                ChangeKind::Update => Kind::Update,
+                ChangeKind::UpdateReplace => Kind::UpdateReplace,
+            };
+            (p.to_string(), pulumirpc::PropertyDiff { kind: kind as i32, input_diff: true })
+        })
+        .collect();
+    pulumirpc::DiffResponse {
+        replaces: r.replaces.clone(),
+        stables: vec![],
+        delete_before_replace: r.delete_before_replace,
+        changes: if r.has_changes() {
+            pulumirpc::diff_response::DiffChanges::DiffSome as i32
+        } else {
+            pulumirpc::diff_response::DiffChanges::DiffNone as i32
+        },
+        diffs: r.diffs,
+        detailed_diff,
+        has_detailed_diff: true,
+    }
+}
+
+/// The result of checking cluster inputs.
+struct Checked {
+    spec: ClusterArgs,
+    annotations: Annotations,
+    report: rules::Report,
+    hygiene: Vec<String>,
+}
+
+fn check_cluster(
+    news: &PropertyMap,
+    olds: &PropertyMap,
+    autoname: Autoname<'_>,
+    region: Option<&str>,
+) -> std::result::Result<Checked, codec::DecodeError> {
+    let decoded = codec::decode::<ClusterArgs>(&Value::Object(news.clone()))?;
+    let olds = codec::decode::<ClusterArgs>(&Value::Object(olds.clone())).ok().map(|d| d.value);
+    // A name chosen earlier stays: autonaming must be stable across updates.
+    let autoname = match olds.as_ref().and_then(|o| o.cluster_name.as_deref()) {
+        Some(n) => Autoname::Proposed(n),
+        None => autoname,
+    };
+    let spec = decoded.value.with_defaults(autoname, region);
+    let today = today();
+    let ctx = RuleCtx { spec: &spec, annotations: &decoded.annotations, olds: olds.as_ref(), region, today: &today };
+    let report = rules::evaluate(&ctx);
+    let hygiene = rules::waiver_hygiene(&ctx, &report);
+    Ok(Checked { spec, annotations: decoded.annotations, report, hygiene })
+}
+
+impl Inner {
+    async fn configured(&self) -> Option<Arc<Configured>> {
+        self.configured.read().await.clone()
+    }
+
+    async fn check(&self, req: pulumirpc::CheckRequest) -> Result<pulumirpc::CheckResponse> {
+        if req.r#type != CLUSTER_TOKEN && !req.urn.contains(CLUSTER_TOKEN) {
+            return Err(ProviderError::InvalidArgument(format!("unknown resource type {:?}", req.r#type)));
+        }
+        let news = wire::from_opt_struct(req.news.as_ref())?;
+        let olds = wire::from_opt_struct(req.olds.as_ref())?;
+        let configured = self.configured().await;
+        let region = configured.as_ref().map(|c| c.region.clone()).or_else(env_region);
+        let autoname = match req.autonaming.as_ref() {
+            Some(a) if a.mode == pulumirpc::check_request::autonaming_options::Mode::Disable as i32 => Autoname::Disabled,
+            Some(a) if !a.proposed_name.is_empty() => Autoname::Proposed(&a.proposed_name),
+            _ => Autoname::Derived { resource_name: &req.name, seed: &req.random_seed },
+        };
+        let checked = match check_cluster(&news, &olds, autoname, region.as_deref()) {
+            Ok(c) => c,
+            Err(e) => {
+                let (p, m) = rules::schema_failure(&e);
+                return Ok(pulumirpc::CheckResponse { inputs: Some(wire::to_struct(&news)), failures: vec![failure(p, m)] });
+            }
+        };
+        for w in checked.report.warnings.iter().map(|w| w.message.clone()).chain(checked.hygiene.iter().cloned()) {
+            self.engine.warn(&req.urn, w).await;
+        }
+        for (item, reason) in &checked.report.waived {
+            self.engine
+                .warn(&req.urn, format!("waived {} on {}: {reason}", item.meta.id, item.path))
+                .await;
+        }
+        if let Some(note) = checked.report.deferred_note() {
+            self.engine.warn(&req.urn, note).await;
+        }
+        let inputs = match codec::encode(&checked.spec, &checked.annotations) {
+            Ok(Value::Object(m)) => m,
+            Ok(_) => news.clone(),
+            Err(e) => return Err(ProviderError::Internal(e.to_string())),
+        };
+        let failures = checked.report.failures.iter().map(|f| failure(f.property.clone(), f.message.clone())).collect();
+        Ok(pulumirpc::CheckResponse { inputs: Some(wire::to_struct(&inputs)), failures })
+    }
+
+    async fn configure(&self, req: pulumirpc::ConfigureRequest) -> Result<pulumirpc::ConfigureResponse> {
+        let args = wire::from_opt_struct(req.args.as_ref())?;
+        let plain: PropertyMap = args.iter().map(|(k, v)| (k.clone(), v.unsecret())).collect();
+        let plain = if plain.is_empty() {
+            // Old engines send only `variables` ("secure-eks:config:<key>" -> string).
+            req.variables
+                .iter()
+                .map(|(k, v)| (k.rsplit(':').next().unwrap_or(k).to_string(), Value::String(v.clone())))
+                .collect()
+        } else {
+            plain
+        };
+        let cfg = decode_config(&plain)
+            .map_err(|e| ProviderError::InvalidArgument(rules::schema_failure(&e).1))?
+            .value;
+        let Some(region) = cfg.region.clone().or_else(env_region) else {
+            return Err(ProviderError::MissingConfig(vec![(
+                format!("{PACKAGE}:region"),
+                "The AWS region to build in (or set AWS_REGION).".into(),
+            )]));
+        };
+        let aws = Aws::new(&cfg, &region).await;
+        let account = if cfg.skip_credentials_validation == Some(true) {
+            None
+        } else {
+            Some(aws.validate_account(cfg.allowed_account_ids.as_deref()).await?)
+        };
+        *self.configured.write().await = Some(Arc::new(Configured { config: cfg, region, account, aws }));
+        Ok(pulumirpc::ConfigureResponse {
+            accept_secrets: true,
+            supports_preview: true,
+            accept_resources: true,
+            accept_outputs: false,
+            supports_autonaming_configuration: true,
+        })
+    }
+
+    async fn create(&self, req: pulumirpc::CreateRequest) -> Result<pulumirpc::CreateResponse> {
+        let props = wire::from_opt_struct(req.properties.as_ref())?;
+        if !req.preview {
+            return Err(ProviderError::Unimplemented(
+                "secure-eks: creating the cluster in AWS is not implemented in this build yet (preview works); see issue #4".into(),
+            ));
+        }
+        let outputs = self.preview_outputs(&props).await?;
+        Ok(pulumirpc::CreateResponse { id: String::new(), properties: Some(wire::to_struct(&outputs)), refresh_before_update: false })
+    }
+
+    async fn update(&self, req: pulumirpc::UpdateRequest) -> Result<pulumirpc::UpdateResponse> {
+        let news = wire::from_opt_struct(req.news.as_ref())?;
+        let olds = wire::from_opt_struct(req.olds.as_ref())?;
+        if !req.preview {
+            return Err(ProviderError::Unimplemented(
+                "secure-eks: updating the cluster in AWS is not implemented in this build yet (preview works); see issue #4".into(),
+            ));
+        }
+        let mut outputs = self.preview_outputs(&news).await?;
+        // Outputs of the running cluster that the change does not touch stay known.
+        for (k, v) in olds {
+            if matches!(outputs.get(&k), Some(Value::Unknown(_))) && !v.contains_unknowns() {
+                let stable = matches!(
+                    k.as_str(),
+                    "clusterArn" | "endpoint" | "certificateAuthorityData" | "oidcIssuerUrl" | "oidcProviderArn" | "vpcId" | "clusterRoleArn" | "nodeRoleArn"
+                );
+                if stable {
+                    outputs.insert(k, v);
+                }
+            }
+        }
+        Ok(pulumirpc::UpdateResponse { properties: Some(wire::to_struct(&outputs)), refresh_before_update: false })
+    }
+
+    async fn preview_outputs(&self, props: &PropertyMap) -> Result<PropertyMap> {
+        let decoded = codec::decode::<ClusterArgs>(&Value::Object(props.clone()))
+            .map_err(|e| ProviderError::InvalidArgument(rules::schema_failure(&e).1))?;
+        let configured = self.configured().await;
+        let region = configured.as_ref().map(|c| c.region.clone());
+        let checked = check_cluster(props, &PropertyMap::new(), Autoname::Disabled, region.as_deref())
+            .map_err(|e| ProviderError::InvalidArgument(rules::schema_failure(&e).1))?;
+        let ann = &decoded.annotations;
+        let known = |top: &str| !ann.touches_unknown(&Path::key(top));
+        let target = Target {
+            region: region.as_deref(),
+            account: configured.as_ref().and_then(|c| c.account.as_deref()),
+            partition: "aws",
+        };
+        Ok(create_outputs(&checked.spec, &known, &target, policy_report(&checked.report, &checked.hygiene)))
+    }
+}
+
+fn not_served<T>(what: &str) -> std::result::Result<Response<T>, Status> {
+    Err(Status::unimplemented(format!("secure-eks does not implement {what}")))
+}
+
+#[tonic::async_trait]
+impl ResourceProvider for SecureEksProvider {
+    async fn handshake(
+        &self,
+        request: Request<pulumirpc::ProviderHandshakeRequest>,
+    ) -> std::result::Result<Response<pulumirpc::ProviderHandshakeResponse>, Status> {
+        let req = request.into_inner();
+        self.run("Handshake", move |inner| async move {
+            inner.engine.set_address(&req.engine_address).await;
+            Ok(pulumirpc::ProviderHandshakeResponse {
+                accept_secrets: true,
+                accept_resources: true,
+                accept_outputs: false,
+                supports_autonaming_configuration: true,
+                accepts_byte_string: false,
+            })
+        })
+        .await
+    }
+
+    async fn parameterize(
+        &self,
+        _request: Request<pulumirpc::ParameterizeRequest>,
+    ) -> std::result::Result<Response<pulumirpc::ParameterizeResponse>, Status> {
+        not_served("Parameterize (secure-eks is not a parameterized package)")
+    }
+
+    async fn get_schema(
+        &self,
+        request: Request<pulumirpc::GetSchemaRequest>,
+    ) -> std::result::Result<Response<pulumirpc::GetSchemaResponse>, Status> {
+        let req = request.into_inner();
+        self.run("GetSchema", move |_| async move {
+            if !req.subpackage_name.is_empty() && req.subpackage_name != PACKAGE {
+                return Err(ProviderError::InvalidArgument(format!("no subpackage {:?}", req.subpackage_name)));
+            }
+            Ok(pulumirpc::GetSchemaResponse { schema: crate::SCHEMA.to_string() })
+        })
+        .await
+    }
+
+    async fn check_config(
+        &self,
+        request: Request<pulumirpc::CheckRequest>,
+    ) -> std::result::Result<Response<pulumirpc::CheckResponse>, Status> {
+        let req = request.into_inner();
+        self.run("CheckConfig", move |_| async move { check_config(req) }).await
+    }
+
+    async fn diff_config(
+        &self,
+        request: Request<pulumirpc::DiffRequest>,
+    ) -> std::result::Result<Response<pulumirpc::DiffResponse>, Status> {
+        let req = request.into_inner();
+        self.run("DiffConfig", move |_| async move {
+            let old = if req.old_inputs.is_some() { wire::from_opt_struct(req.old_inputs.as_ref())? } else { wire::from_opt_struct(req.olds.as_ref())? };
+            let old = coerce_config(&old);
+            let new = coerce_config(&wire::from_opt_struct(req.news.as_ref())?);
+            let drop_version = |m: PropertyMap| m.into_iter().filter(|(k, _)| k != "version").collect::<PropertyMap>();
+            // A new region means every resource of this provider lives elsewhere: replace.
+            Ok(diff_response(&drop_version(old), &drop_version(new), &["region"]))
+        })
+        .await
+    }
+
+    async fn configure(
+        &self,
+        request: Request<pulumirpc::ConfigureRequest>,
+    ) -> std::result::Result<Response<pulumirpc::ConfigureResponse>, Status> {
+        let req = request.into_inner();
+        self.run("Configure", move |inner| async move { inner.configure(req).await }).await
+    }
+
+    async fn invoke(
+        &self,
+        request: Request<pulumirpc::InvokeRequest>,
+    ) -> std::result::Result<Response<pulumirpc::InvokeResponse>, Status> {
+        not_served(&format!("the function {:?} (the schema has no functions)", request.get_ref().tok))
+    }
+
+    async fn check(
+        &self,
+        request: Request<pulumirpc::CheckRequest>,
+    ) -> std::result::Result<Response<pulumirpc::CheckResponse>, Status> {
+        let req = request.into_inner();
+        self.run("Check", move |inner| async move { inner.check(req).await }).await
+    }
+
+    async fn diff(
+        &self,
+        request: Request<pulumirpc::DiffRequest>,
+    ) -> std::result::Result<Response<pulumirpc::DiffResponse>, Status> {
+        let req = request.into_inner();
+        self.run("Diff", move |_| async move {
+            let old = if req.old_inputs.is_some() { wire::from_opt_struct(req.old_inputs.as_ref())? } else { wire::from_opt_struct(req.olds.as_ref())? };
+            let new = wire::from_opt_struct(req.news.as_ref())?;
+            Ok(diff_response(&old, &new, &[]))
+        })
+        .await
+    }
+
+    async fn create(
+        &self,
+        request: Request<pulumirpc::CreateRequest>,
+    ) -> std::result::Result<Response<pulumirpc::CreateResponse>, Status> {
+        let req = request.into_inner();
+        self.run("Create", move |inner| async move { inner.create(req).await }).await
+    }
+
+    async fn read(
+        &self,
+        _request: Request<pulumirpc::ReadRequest>,
+    ) -> std::result::Result<Response<pulumirpc::ReadResponse>, Status> {
+        not_served("Read (refresh and import) in this build yet; see issue #4")
+    }
+
+    async fn update(
+        &self,
+        request: Request<pulumirpc::UpdateRequest>,
+    ) -> std::result::Result<Response<pulumirpc::UpdateResponse>, Status> {
+        let req = request.into_inner();
+        self.run("Update", move |inner| async move { inner.update(req).await }).await
+    }
+
+    async fn delete(&self, _request: Request<pulumirpc::DeleteRequest>) -> std::result::Result<Response<()>, Status> {
+        not_served("Delete in this build yet; see issue #4")
+    }
+
+    async fn cancel(&self, _request: Request<()>) -> std::result::Result<Response<()>, Status> {
+        if !self.inner.attached.load(std::sync::atomic::Ordering::SeqCst) {
+            self.inner.cancelled.notify_one();
+        }
+        Ok(Response::new(()))
+    }
+
+    async fn get_plugin_info(&self, _request: Request<()>) -> std::result::Result<Response<pulumirpc::PluginInfo>, Status> {
+        Ok(Response::new(pulumirpc::PluginInfo { version: VERSION.to_string() }))
+    }
+
+    async fn attach(&self, request: Request<pulumirpc::PluginAttach>) -> std::result::Result<Response<()>, Status> {
+        let addr = request.into_inner().address;
+        self.inner.attached.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.inner.engine.set_address(&addr).await;
+        Ok(Response::new(()))
+    }
+
+    async fn get_mapping(
+        &self,
+        _request: Request<pulumirpc::GetMappingRequest>,
+    ) -> std::result::Result<Response<pulumirpc::GetMappingResponse>, Status> {
+        Ok(Response::new(pulumirpc::GetMappingResponse { provider: String::new(), data: Vec::new() }))
+    }
+
+    async fn get_mappings(
+        &self,
+        _request: Request<pulumirpc::GetMappingsRequest>,
+    ) -> std::result::Result<Response<pulumirpc::GetMappingsResponse>, Status> {
+        Ok(Response::new(pulumirpc::GetMappingsResponse { providers: Vec::new() }))
+    }
+}
