@@ -37,7 +37,9 @@ pub async fn serve(
     let svc = ResourceProviderServer::new(provider)
         .max_decoding_message_size(MAX_MESSAGE)
         .max_encoding_message_size(MAX_MESSAGE);
-    tonic::transport::Server::builder()
+    let stopping = std::sync::Arc::new(tokio::sync::Notify::new());
+    let stopping_tx = stopping.clone();
+    let server = tonic::transport::Server::builder()
         .add_service(svc)
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
             tokio::select! {
@@ -47,9 +49,21 @@ pub async fn serve(
                     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
                 },
             }
-        })
-        .await
+            stopping_tx.notify_one();
+        });
+    // Graceful shutdown waits for open connections; the engine closes its own, but a peer that
+    // keeps one open must not keep us alive: give in-flight calls a grace period, then return.
+    tokio::select! {
+        r = server => r,
+        _ = async {
+            stopping.notified().await;
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        } => Ok(()),
+    }
 }
+
+/// How long in-flight requests may run after SIGINT or Cancel.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 #[cfg(test)]
 mod tests {
