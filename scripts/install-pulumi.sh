@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Builds the real Pulumi CLI and its language hosts from pinned Go modules and
-# installs them into a cache directory outside the clone:
+# Builds the real Pulumi CLI and its language hosts from pinned Go modules (the
+# nodejs/python/go hosts from sources copied into tools/pulumi/langhost, because
+# pulumi/pulumi does not publish them as module versions) and installs them into a
+# cache directory outside the clone:
 #
 #   ${SECURE_EKS_CACHE:-$HOME/.cache/secure-eks}/pulumi-v3.259.0/bin/
 #     pulumi                     github.com/pulumi/pulumi/pkg/v3/cmd/pulumi        v3.259.0
