@@ -151,3 +151,4 @@ pub fn sj(s: &Struct) -> serde_json::Value {
 pub fn secret(v: serde_json::Value) -> serde_json::Value {
     serde_json::json!({SIG: SECRET_SIG, "value": v})
 }
+pub mod emulator;
