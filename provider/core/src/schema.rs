@@ -294,3 +294,93 @@ mod tests {
         );
     }
 }
+
+/// Decode provider config values by the schema: values that arrive as strings (`"true"`,
+/// `"[...]"`, JSON objects) from `pulumi config set` or non-YAML SDKs become their declared type,
+/// and numbers or booleans where a string is declared become strings (an account id set with
+/// `pulumi config set --path` arrives as a number). Unknown keys and unparsable values are left
+/// alone for the decoder to report.
+pub fn coerce_config(map: &crate::value::PropertyMap) -> crate::value::PropertyMap {
+    static SCHEMA: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    let schema = SCHEMA.get_or_init(package_schema);
+    let types = schema.get("types").cloned().unwrap_or_default();
+    let vars = schema.pointer("/config/variables").cloned().unwrap_or_default();
+    map.iter()
+        .map(|(k, v)| {
+            let v = match vars.get(k) {
+                Some(spec) => coerce(v, spec, &types),
+                None => v.clone(),
+            };
+            (k.clone(), v)
+        })
+        .collect()
+}
+
+fn coerce(v: &crate::value::Value, spec: &Value, types: &Value) -> crate::value::Value {
+    use crate::value::Value as V;
+    let spec = match spec.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/types/")) {
+        Some(tok) => types.get(tok).unwrap_or(spec),
+        None => spec,
+    };
+    let ty = spec.get("type").and_then(Value::as_str).unwrap_or("");
+    match (ty, v) {
+        (_, V::Secret(inner)) => V::Secret(Box::new(coerce(inner, spec, types))),
+        ("string", V::Number(n)) if n.fract() == 0.0 => V::String(format!("{}", *n as i64)),
+        ("string", V::Number(n)) => V::String(n.to_string()),
+        ("string", V::Bool(b)) => V::String(b.to_string()),
+        ("boolean" | "integer" | "number" | "array" | "object", V::String(s)) => {
+            match serde_json::from_str::<Value>(s) {
+                Ok(j) => coerce(&crate::codec::from_json(&j), spec, types),
+                Err(_) => v.clone(),
+            }
+        }
+        ("array", V::Array(items)) => {
+            let item = spec.get("items").cloned().unwrap_or_default();
+            V::Array(items.iter().map(|x| coerce(x, &item, types)).collect())
+        }
+        ("object", V::Object(m)) => V::Object(
+            m.iter()
+                .map(|(k, x)| {
+                    let sub = spec
+                        .get("properties")
+                        .and_then(|p| p.get(k))
+                        .or_else(|| spec.get("additionalProperties"))
+                        .cloned()
+                        .unwrap_or_default();
+                    (k.clone(), coerce(x, &sub, types))
+                })
+                .collect(),
+        ),
+        _ => v.clone(),
+    }
+}
+
+#[cfg(test)]
+mod coerce_tests {
+    use super::coerce_config;
+    use crate::codec::from_json;
+    use crate::value::Value;
+    use serde_json::json;
+
+    #[test]
+    fn config_strings_and_numbers_follow_the_schema() {
+        let Value::Object(m) = from_json(&json!({
+            "skipCredentialsValidation": "true",
+            "allowedAccountIds": [111111111111u64],
+            "endpoints": "{\"sts\": \"http://x\"}",
+            "assumeRole": "{\"roleArn\": \"arn:aws:iam::1:role/r\"}",
+            "region": "us-east-1",
+            "version": "0.1.0"
+        })) else { panic!() };
+        let out = Value::Object(coerce_config(&m));
+        let expected = from_json(&json!({
+            "skipCredentialsValidation": true,
+            "allowedAccountIds": ["111111111111"],
+            "endpoints": {"sts": "http://x"},
+            "assumeRole": {"roleArn": "arn:aws:iam::1:role/r"},
+            "region": "us-east-1",
+            "version": "0.1.0"
+        }));
+        assert_eq!(out, expected);
+    }
+}

@@ -119,22 +119,8 @@ fn today() -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
-/// Decode config values that arrived as strings (`"true"`, `"[...]"`, JSON) by the schema's types.
 fn coerce_config(map: &PropertyMap) -> PropertyMap {
-    let schema = schema::package_schema();
-    let vars = schema.pointer("/config/variables").cloned().unwrap_or_default();
-    map.iter()
-        .map(|(k, v)| {
-            let ty = vars.get(k).and_then(|s| s.get("type").and_then(|t| t.as_str()).or(s.get("$ref").map(|_| "object")));
-            let v = match (ty, v) {
-                (Some(t), Value::String(s)) if t != "string" => serde_json::from_str::<serde_json::Value>(s)
-                    .map(|j| codec::from_json(&j))
-                    .unwrap_or_else(|_| v.clone()),
-                _ => v.clone(),
-            };
-            (k.clone(), v)
-        })
-        .collect()
+    schema::coerce_config(map)
 }
 
 fn failure(property: impl Into<String>, reason: impl Into<String>) -> pulumirpc::CheckFailure {

@@ -152,3 +152,4 @@ pub fn secret(v: serde_json::Value) -> serde_json::Value {
     serde_json::json!({SIG: SECRET_SIG, "value": v})
 }
 pub mod emulator;
+pub mod cli;

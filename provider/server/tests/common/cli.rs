@@ -1,0 +1,137 @@
+//! The real Pulumi CLI (built by scripts/install-pulumi.sh), run offline against a file backend.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The directory holding `pulumi` and its language hosts.
+pub fn pulumi_bin() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        if let Ok(p) = std::env::var("SECURE_EKS_PULUMI_BIN") {
+            return PathBuf::from(p);
+        }
+        let out = Command::new("bash")
+            .arg(repo_root().join("scripts/install-pulumi.sh"))
+            .stderr(Stdio::inherit())
+            .output()
+            .expect("run scripts/install-pulumi.sh");
+        assert!(out.status.success(), "building the Pulumi CLI failed");
+        PathBuf::from(String::from_utf8_lossy(&out.stdout).lines().last().expect("bin dir").trim())
+    })
+    .clone()
+}
+
+/// The directory holding our provider binary.
+pub fn plugin_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_pulumi-resource-secure-eks")).parent().expect("bin dir").to_path_buf()
+}
+
+/// A throwaway Pulumi workspace: a copy of a program, its own PULUMI_HOME and file backend.
+pub struct Workspace {
+    pub dir: PathBuf,
+    pub root: PathBuf,
+    env: Vec<(String, String)>,
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let p = e.path();
+        if p.is_dir() {
+            copy_dir(&p, &to.join(e.file_name()));
+        } else {
+            std::fs::copy(&p, to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+/// Result of one CLI run.
+pub struct Run {
+    pub code: Option<i32>,
+    pub out: String,
+}
+
+impl Workspace {
+    /// Copy `program` (relative to the repo root) and point its `plugins.providers` path at the
+    /// provider binary under test.
+    pub fn new(program: &str) -> Workspace {
+        let root = std::env::temp_dir().join(format!("seks-e2e-{}-{}", std::process::id(), rand_suffix()));
+        let dir = root.join("project");
+        copy_dir(&repo_root().join(program), &dir);
+        let yaml = dir.join("Pulumi.yaml");
+        let text = std::fs::read_to_string(&yaml).unwrap();
+        let rewritten: String = text
+            .lines()
+            .map(|l| {
+                if l.trim_start().starts_with("path:") {
+                    let indent = &l[..l.len() - l.trim_start().len()];
+                    format!("{indent}path: {}", plugin_dir().display())
+                } else {
+                    l.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        std::fs::write(&yaml, rewritten + "\n").unwrap();
+        std::fs::create_dir_all(root.join("state")).unwrap();
+        let path = format!("{}:{}", pulumi_bin().display(), std::env::var("PATH").unwrap_or_default());
+        let env = vec![
+            ("PATH".into(), path),
+            ("PULUMI_HOME".into(), root.join("home").display().to_string()),
+            ("PULUMI_BACKEND_URL".into(), format!("file://{}", root.join("state").display())),
+            ("PULUMI_CONFIG_PASSPHRASE".into(), String::new()),
+            ("PULUMI_SKIP_UPDATE_CHECK".into(), "true".into()),
+            ("PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION".into(), "true".into()),
+            ("PULUMI_DISABLE_REGISTRY_RESOLVE".into(), "true".into()),
+            ("PULUMI_DIY_BACKEND_NO_LEGACY_WARNING".into(), "true".into()),
+            ("PULUMI_SKIP_CONFIRMATIONS".into(), "true".into()),
+            ("PULUMI_IGNORE_AMBIENT_PLUGINS".into(), "true".into()),
+            ("AWS_ACCESS_KEY_ID".into(), "testing".into()),
+            ("AWS_SECRET_ACCESS_KEY".into(), "testing".into()),
+            ("NO_COLOR".into(), "1".into()),
+        ];
+        Workspace { dir, root, env }
+    }
+
+    /// Run `pulumi <args>` in the project directory.
+    pub fn pulumi(&self, args: &[&str]) -> Run {
+        let mut cmd = Command::new(pulumi_bin().join("pulumi"));
+        cmd.args(args).current_dir(&self.dir).stdin(Stdio::null());
+        for k in ["AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "PULUMI_ACCESS_TOKEN"] {
+            cmd.env_remove(k);
+        }
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        let Output { status, stdout, stderr } = cmd.output().expect("run pulumi");
+        let out = format!("{}{}", String::from_utf8_lossy(&stdout), String::from_utf8_lossy(&stderr));
+        Run { code: status.code(), out }
+    }
+
+    /// `pulumi stack init` plus the emulator endpoints in the stack config.
+    pub fn init_stack(&self, endpoints: &serde_json::Value) {
+        let r = self.pulumi(&["stack", "init", "dev", "--non-interactive"]);
+        assert_eq!(r.code, Some(0), "stack init: {}", r.out);
+        for (svc, url) in endpoints.as_object().unwrap() {
+            let key = format!("secure-eks:endpoints.{svc}");
+            let r = self.pulumi(&["config", "set", "--path", &key, url.as_str().unwrap()]);
+            assert_eq!(r.code, Some(0), "config set: {}", r.out);
+        }
+    }
+}
+
+impl Drop for Workspace {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
+fn rand_suffix() -> u128 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
+}

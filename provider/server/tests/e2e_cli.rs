@@ -1,0 +1,63 @@
+//! End to end through the real Pulumi CLI (v3.259.0, built from its Go modules), offline, with a
+//! file backend, against the local AWS emulator.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::cli::{plugin_dir, pulumi_bin, Workspace};
+use common::emulator::Emulator;
+
+#[test]
+fn yaml_minimal_previews_a_cluster_to_create() {
+    let emu = Emulator::start();
+    let ws = Workspace::new("examples/yaml-minimal");
+    ws.init_stack(&emu.endpoints());
+    let r = ws.pulumi(&["preview", "--non-interactive", "--diff"]);
+    assert_eq!(r.code, Some(0), "preview failed:\n{}", r.out);
+    assert!(r.out.contains("secure-eks:index:SecureEksCluster"), "{}", r.out);
+    assert!(r.out.contains("+ secure-eks:index:SecureEksCluster") || r.out.contains("create"), "{}", r.out);
+    // Defaults are visible in the plan.
+    assert!(r.out.contains("imdsHopLimit"), "{}", r.out);
+    // The kubeconfig output is secret.
+    assert!(!r.out.contains("apiVersion: v1"), "{}", r.out);
+}
+
+#[test]
+fn bad_program_is_refused_at_preview_with_rule_path_and_fix() {
+    let emu = Emulator::start();
+    let ws = Workspace::new("tests/e2e/bad-imds");
+    ws.init_stack(&emu.endpoints());
+    let r = ws.pulumi(&["preview", "--non-interactive"]);
+    assert_ne!(r.code, Some(0), "preview must fail:\n{}", r.out);
+    assert!(r.out.contains("SEKS-NODE-003"), "{}", r.out);
+    assert!(r.out.contains("nodeGroups[0].imdsHopLimit"), "{}", r.out);
+    assert!(r.out.contains("Fix:"), "{}", r.out);
+}
+
+#[test]
+fn wrong_account_is_refused_at_configure() {
+    let emu = Emulator::start();
+    let ws = Workspace::new("examples/yaml-minimal");
+    ws.init_stack(&emu.endpoints());
+    let r = ws.pulumi(&["config", "set", "--path", "secure-eks:allowedAccountIds[0]", "111111111111"]);
+    assert_eq!(r.code, Some(0), "{}", r.out);
+    let r = ws.pulumi(&["preview", "--non-interactive"]);
+    assert_ne!(r.code, Some(0), "{}", r.out);
+    assert!(r.out.contains("allowedAccountIds") && r.out.contains("123456789012"), "{}", r.out);
+}
+
+#[test]
+fn package_get_schema_binds_the_schema() {
+    let out = std::process::Command::new(pulumi_bin().join("pulumi"))
+        .args(["package", "get-schema"])
+        .arg(plugin_dir().join("pulumi-resource-secure-eks"))
+        .env("PULUMI_SKIP_UPDATE_CHECK", "true")
+        .env("PULUMI_HOME", std::env::temp_dir().join(format!("seks-gs-{}", std::process::id())))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "get-schema failed: {stderr}");
+    let schema: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(schema["name"], "secure-eks");
+    assert!(!stderr.contains("failed to bind"), "{stderr}");
+}
