@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The main job on a fresh machine: install everything (pinned), build the provider, start the
+# local AWS emulator, and run `pulumi preview` of examples/yaml-minimal against it through the
+# real Pulumi CLI with a local file backend. EXAMPLE=<dir under examples/> picks another example.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+root="$(pwd)"
+example="${EXAMPLE:-yaml-minimal}"
+
+scripts/install-pulumi.sh >/dev/null
+scripts/install-emulator.sh >/dev/null
+# shellcheck source=scripts/pulumi-env.sh
+. scripts/pulumi-env.sh
+
+echo "==> building the provider" >&2
+cargo build -q -p secure-eks-server
+plugin_dir="$root/${CARGO_TARGET_DIR:-target}/debug"
+
+export EMULATOR_STATE_DIR="${EMULATOR_STATE_DIR:-$(mktemp -d)}"
+url="$(scripts/emulator.sh start)"
+work="$(mktemp -d)"
+cleanup() { scripts/emulator.sh stop >/dev/null 2>&1 || true; rm -rf "$work"; }
+trap cleanup EXIT
+
+cp -r "examples/$example" "$work/project"
+sed -i "s#^\( *\)path: .*#\1path: $plugin_dir#" "$work/project/Pulumi.yaml"
+export PULUMI_BACKEND_URL="file://$work/state" PULUMI_HOME="$work/home"
+mkdir -p "$work/state"
+export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
+cd "$work/project"
+pulumi stack init dev --non-interactive >/dev/null
+for svc in ec2 iam eks ssm sts kms logs; do
+    pulumi config set --path "secure-eks:endpoints.$svc" "$url" >/dev/null
+done
+echo "==> pulumi preview ($example, emulator at $url)" >&2
+pulumi preview --non-interactive --diff
+echo "==> pulumi up: creating the cluster in AWS comes with issue #4; this build refuses it with a clear error" >&2

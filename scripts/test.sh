@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Run every test class: unit + proptests, gRPC conformance, emulator, and Pulumi CLI e2e, plus the
+# freshness and lint checks. This is the command `.ci/run` calls.
+#
+# Installs what it needs first (pinned, cached outside the clone): the Pulumi CLI
+# (scripts/install-pulumi.sh) and the emulator venv (scripts/install-emulator.sh).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+step() { printf '\n==> %s\n' "$*" >&2; }
+
+step "installing the pinned Pulumi CLI and the emulator (cached)"
+SECURE_EKS_PULUMI_BIN="$(scripts/install-pulumi.sh | tail -n1)"
+SECURE_EKS_EMULATOR_PYTHON="$(scripts/install-emulator.sh | tail -n1)"
+export SECURE_EKS_PULUMI_BIN SECURE_EKS_EMULATOR_PYTHON
+
+step "generated files are fresh (schema.json, docs/rules.md)"
+cargo run -q -p xtask -- schema --check
+cargo run -q -p xtask -- rules-doc --check
+
+step "clippy (no unwrap/expect/panic on request paths)"
+cargo clippy -q --workspace --all-targets -- -D warnings
+
+step "bench smoke (light mode; prints a table, asserts nothing)"
+cargo build -q -p secure-eks-server
+SECURE_EKS_PLUGIN="$(pwd)/${CARGO_TARGET_DIR:-target}/debug/pulumi-resource-secure-eks" \
+    cargo bench -q -p secure-eks-server --bench plugin_start --profile dev -- 3
+
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+
+step "emulator smoke test"
+"$SECURE_EKS_EMULATOR_PYTHON" -m pytest -q -p no:cacheprovider tests/emulator/smoke_test.py 2>&1 | tee -a "$log"
+
+step "cargo test: unit, proptest, conformance, emulator, CLI e2e"
+set +e
+cargo test --workspace --no-fail-fast 2>&1 | tee -a "$log"
+rc=${PIPESTATUS[0]}
+set -e
+
+# One closing line for all runners: cargo's per-binary "test result" lines and pytest's summary.
+passed=$(grep -hoE '(ok|FAILED)\. [0-9]+ passed; [0-9]+ failed' "$log" | awk '{p+=$2; f+=$4} END {print p+0}')
+failed=$(grep -hoE '(ok|FAILED)\. [0-9]+ passed; [0-9]+ failed' "$log" | awk '{p+=$2; f+=$4} END {print f+0}')
+py_passed=$(grep -hoE '^[0-9]+ passed' "$log" | awk '{s+=$1} END {print s+0}')
+echo "tests: $((passed + py_passed)) passed, $((failed)) failed"
+exit "$rc"
