@@ -1,17 +1,15 @@
 #!/usr/bin/env bash
-# Builds the real Pulumi CLI and its language hosts from pinned Go modules (the
-# nodejs/python/go hosts from sources copied into tools/pulumi/langhost, because
-# pulumi/pulumi does not publish them as module versions) and installs them into a
-# cache directory outside the clone:
+# Builds the real Pulumi CLI and its YAML language host from pinned Go modules and
+# installs them into a cache directory outside the clone:
 #
 #   ${SECURE_EKS_CACHE:-$HOME/.cache/secure-eks}/pulumi-v3.259.0/bin/
 #     pulumi                     github.com/pulumi/pulumi/pkg/v3/cmd/pulumi        v3.259.0
-#     pulumi-language-nodejs     pulumi/pulumi sdk/nodejs/cmd/pulumi-language-nodejs v3.259.0
-#     pulumi-language-python     pulumi/pulumi sdk/python/cmd/pulumi-language-python v3.259.0
-#     pulumi-language-go         pulumi/pulumi sdk/go/pulumi-language-go             v3.259.0
 #     pulumi-language-yaml       github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml v1.38.1
-#     pulumi-language-python-exec, pulumi-resource-pulumi-{nodejs,python}  (script shims
-#                                from the same pulumi/pulumi release, as in its release archive)
+#
+# The nodejs, python and go language hosts are Go modules inside pulumi/pulumi that
+# are never tagged, so the module proxy serves them at no version (403 for v3.259.0
+# and for the release commit). They are not built here, and no upstream source is
+# copied into this repository; see tools/pulumi/README.md.
 #
 # The versions are pinned by the wrapper modules tools/pulumi/go.mod and
 # tools/pulumi/yaml/go.mod (and their committed go.sum); see tools/pulumi/README.md.
@@ -52,17 +50,15 @@ prefix=$cache_root/pulumi-$PULUMI_VERSION
 bin_dir=$prefix/bin
 stamp_file=$prefix/.build-stamp
 
-binaries=(pulumi pulumi-language-nodejs pulumi-language-python pulumi-language-go pulumi-language-yaml)
-shims=(pulumi-language-python-exec pulumi-resource-pulumi-nodejs pulumi-resource-pulumi-python)
+binaries=(pulumi pulumi-language-yaml)
 
-# Fingerprint of everything that determines the build: pins, vendored host
-# sources, shims, flags. A change to any of them triggers a rebuild.
+# Fingerprint of everything that determines the build: pins and flags. A change to any of them triggers a rebuild.
 build_flags_id="trimpath;osusergo,grpcnotrace;-s -w;CGO_ENABLED=0;$PULUMI_VERSION;$PULUMI_YAML_VERSION"
 fingerprint() {
   (
     cd "$tools_dir"
     printf '%s\n' "$build_flags_id"
-    find . -type f \( -name '*.go' -o -name 'go.mod' -o -name 'go.sum' -o -path './shims/*' \) -print0 \
+    find . -type f \( -name '*.go' -o -name 'go.mod' -o -name 'go.sum' \) -print0 \
       | LC_ALL=C sort -z | xargs -0 sha256sum
   ) | sha256sum | cut -d' ' -f1
 }
@@ -70,7 +66,7 @@ fingerprint() {
 up_to_date() {
   local f
   [[ -f $stamp_file ]] || return 1
-  for f in "${binaries[@]}" "${shims[@]}"; do
+  for f in "${binaries[@]}"; do
     [[ -x $bin_dir/$f ]] || return 1
   done
   [[ $(cat "$stamp_file") == "$(fingerprint)" ]] || return 1
@@ -120,17 +116,14 @@ stage=$(mktemp -d "$prefix/.stage.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
 
 start=$SECONDS
-log "building pulumi $PULUMI_VERSION + nodejs/python/go language hosts with $(go version | cut -d' ' -f3) (-p $jobs; first build takes 10-20 min on 2 cores)"
+log "building pulumi $PULUMI_VERSION with $(go version | cut -d' ' -f3) (-p $jobs; a cold build takes about 5-8 min on 2 cores)"
 log "GOMODCACHE=$GOMODCACHE"
 (
   cd "$tools_dir"
   go build "${common_flags[@]}" \
     -ldflags "-s -w -X $ver_pkg=$PULUMI_VERSION" \
     -o "$stage/" \
-    github.com/pulumi/pulumi/pkg/v3/cmd/pulumi \
-    github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3 \
-    github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3 \
-    github.com/pulumi/pulumi/sdk/go/pulumi-language-go/v3
+    github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
 ) >&2
 log "building pulumi-language-yaml $PULUMI_YAML_VERSION ($((SECONDS - start))s so far)"
 (
@@ -141,10 +134,7 @@ log "building pulumi-language-yaml $PULUMI_YAML_VERSION ($((SECONDS - start))s s
     github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml
 ) >&2
 
-for f in "${shims[@]}"; do
-  install -m 0755 "$tools_dir/shims/$f" "$stage/$f"
-done
-for f in "${binaries[@]}" "${shims[@]}"; do
+for f in "${binaries[@]}"; do
   [[ -x $stage/$f ]] || die "build did not produce $f"
 done
 got=$("$stage/pulumi" version)
@@ -160,5 +150,5 @@ rm -rf "$bin_dir.old"
 fingerprint >"$stamp_file"
 trap - EXIT
 
-log "installed pulumi $PULUMI_VERSION and language hosts in $((SECONDS - start))s"
+log "installed pulumi $PULUMI_VERSION and the YAML language host in $((SECONDS - start))s"
 printf '%s\n' "$bin_dir"

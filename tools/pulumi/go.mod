@@ -1,16 +1,11 @@
-// Wrapper module that pins and builds the Pulumi CLI and the nodejs, python and
-// go language hosts (the YAML host has its own wrapper in ./yaml).
+// Wrapper module that pins and builds the Pulumi CLI (the YAML language host has
+// its own wrapper in ./yaml).
 // Built by scripts/install-pulumi.sh; see tools/pulumi/README.md.
 module secure-eks/tools/pulumi
 
 go 1.25.11
 
-require (
-	github.com/pulumi/pulumi/pkg/v3 v3.259.0
-	github.com/pulumi/pulumi/sdk/go/pulumi-language-go/v3 v3.259.0
-	github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3 v3.259.0
-	github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3 v3.259.0
-)
+require github.com/pulumi/pulumi/pkg/v3 v3.259.0
 
 require (
 	cel.dev/expr v0.25.2 // indirect
@@ -108,7 +103,6 @@ require (
 	github.com/envoyproxy/protoc-gen-validate v1.3.3 // indirect
 	github.com/erikgeiser/coninput v0.0.0-20211004153227-1c3628e74d0f // indirect
 	github.com/felixge/httpsnoop v1.1.0 // indirect
-	github.com/fsnotify/fsnotify v1.10.1 // indirect
 	github.com/git-pkgs/manifests v0.4.1 // indirect
 	github.com/git-pkgs/packageurl-go v0.3.1 // indirect
 	github.com/git-pkgs/purl v0.1.10 // indirect
@@ -153,7 +147,6 @@ require (
 	github.com/hashicorp/hcl/v2 v2.24.0 // indirect
 	github.com/hashicorp/vault/api v1.22.0 // indirect
 	github.com/hexops/gotextdiff v1.0.3 // indirect
-	github.com/iancoleman/strcase v0.3.0 // indirect
 	github.com/inconshreveable/mousetrap v1.1.0 // indirect
 	github.com/jedib0t/go-pretty/v6 v6.7.10 // indirect
 	github.com/jonboulle/clockwork v0.4.0 // indirect
@@ -187,7 +180,6 @@ require (
 	github.com/muesli/termenv v0.16.0 // indirect
 	github.com/natefinch/atomic v1.0.1 // indirect
 	github.com/nbutton23/zxcvbn-go v0.0.0-20180912185939-ae427f1e4c1d // indirect
-	github.com/nxadm/tail v1.4.11 // indirect
 	github.com/olekukonko/tablewriter v0.0.5 // indirect
 	github.com/opentracing/basictracer-go v1.1.0 // indirect
 	github.com/opentracing/opentracing-go v1.2.0 // indirect
@@ -286,7 +278,6 @@ require (
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20260819154853-08b0e4226688 // indirect
 	google.golang.org/grpc v1.83.1 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
-	gopkg.in/tomb.v1 v1.0.0-20141024135613-dd632973f1e7 // indirect
 	gopkg.in/yaml.v2 v2.4.0 // indirect
 	gopkg.in/yaml.v3 v3.0.1 // indirect
 	lukechampine.com/frand v1.5.1 // indirect
@@ -298,13 +289,3 @@ require (
 // `golang.org/x/text => v0.39.0` is deliberately NOT copied: it only applies to
 // builds inside sdk/, the official CLI build (from pkg/) uses x/text v0.41.0.
 replace github.com/atotto/clipboard => github.com/tgummerer/clipboard v0.0.0-20241001131231-d02d263e614e
-
-// The three language hosts are Go modules inside pulumi/pulumi that are not
-// tagged, so the module proxy does not serve them at any version. Their Go
-// sources are copied verbatim from pulumi/pulumi at tag pkg/v3.259.0
-// (commit a05d88f24d05726fa3beae771bfdedb0c0c6a94a); see langhost/README.md.
-replace (
-	github.com/pulumi/pulumi/sdk/go/pulumi-language-go/v3 => ./langhost/go
-	github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3 => ./langhost/nodejs
-	github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3 => ./langhost/python
-)
