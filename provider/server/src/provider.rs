@@ -542,3 +542,34 @@ impl ResourceProvider for SecureEksProvider {
         Ok(Response::new(pulumirpc::GetMappingsResponse { providers: Vec::new() }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_handler_becomes_an_internal_status() {
+        let p = SecureEksProvider::default();
+        let r: std::result::Result<Response<()>, Status> = p
+            .run("Boom", |_| async {
+                let v: Vec<u8> = Vec::new();
+                #[allow(clippy::indexing_slicing)]
+                let _ = v[1];
+                Ok(())
+            })
+            .await;
+        let e = r.unwrap_err();
+        assert_eq!(e.code(), tonic::Code::Internal);
+        assert!(e.message().contains("Boom panicked"), "{}", e.message());
+        // The provider still answers afterwards.
+        let ok: std::result::Result<Response<u8>, Status> = p.run("Ok", |_| async { Ok(1) }).await;
+        assert!(ok.is_ok());
+    }
+
+    #[test]
+    fn today_is_a_date() {
+        let t = today();
+        assert_eq!(t.len(), 10);
+        assert!(t.starts_with("20"));
+    }
+}

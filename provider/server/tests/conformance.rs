@@ -339,3 +339,17 @@ async fn check_before_configure_and_bad_wire_values_do_not_crash() {
     assert!(r.failures.is_empty());
     assert!(p.client.get_plugin_info(()).await.is_ok());
 }
+
+#[tokio::test]
+async fn diff_config_replaces_on_region_change_only() {
+    let mut p = Plugin::spawn(&[], &[]).await;
+    let old = st(&json!({"region": "us-east-1", "endpoints": {"sts": "http://a"}, "version": "0.1.0"}));
+    let dc = |news: serde_json::Value| pulumirpc::DiffRequest { olds: Some(old.clone()), old_inputs: Some(old.clone()), news: Some(st(&news)), ..Default::default() };
+    let same = p.client.diff_config(dc(json!({"region": "us-east-1", "endpoints": {"sts": "http://a"}, "version": "0.2.0"}))).await.unwrap().into_inner();
+    assert_eq!(same.changes, pulumirpc::diff_response::DiffChanges::DiffNone as i32);
+    let ep = p.client.diff_config(dc(json!({"region": "us-east-1", "endpoints": {"sts": "http://b"}}))).await.unwrap().into_inner();
+    assert_eq!(ep.changes, pulumirpc::diff_response::DiffChanges::DiffSome as i32);
+    assert!(ep.replaces.is_empty());
+    let rg = p.client.diff_config(dc(json!({"region": "eu-west-1", "endpoints": {"sts": "http://a"}}))).await.unwrap().into_inner();
+    assert_eq!(rg.replaces, vec!["region"]);
+}

@@ -62,7 +62,7 @@ impl Emulator {
             let start = Instant::now();
             while start.elapsed() < Duration::from_secs(60) {
                 if let Ok(Some(_)) = child.try_wait() {
-                    break; // port taken: try another
+                    break; // port taken: try another (the child is reaped)
                 }
                 if http_get_ok(port, "/moto-api/") {
                     return Emulator { child, url: format!("http://127.0.0.1:{port}") };
@@ -70,6 +70,7 @@ impl Emulator {
                 std::thread::sleep(Duration::from_millis(100));
             }
             let _ = child.kill();
+            let _ = child.wait();
         }
         panic!("the emulator did not start");
     }
