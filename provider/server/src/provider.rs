@@ -43,6 +43,8 @@ pub struct Inner {
     configured: RwLock<Option<Arc<Configured>>>,
     /// Notified on Cancel; the server shuts down unless attached.
     pub cancelled: Arc<Notify>,
+    /// Cancelled on Cancel: in-flight AWS work stops at the next step boundary.
+    pub cancel: tokio_util::sync::CancellationToken,
     attached: std::sync::atomic::AtomicBool,
 }
 
@@ -328,9 +330,8 @@ impl Inner {
     async fn create(&self, req: pulumirpc::CreateRequest) -> Result<pulumirpc::CreateResponse> {
         let props = wire::from_opt_struct(req.properties.as_ref())?;
         if !req.preview {
-            return Err(ProviderError::Unimplemented(
-                "secure-eks: creating the cluster in AWS is not implemented in this build yet (preview works); see issue #4".into(),
-            ));
+            let (id, outputs) = self.apply(&req.urn, &props, &PropertyMap::new(), req.timeout).await?;
+            return Ok(pulumirpc::CreateResponse { id, properties: Some(wire::to_struct(&outputs)), refresh_before_update: false });
         }
         let outputs = self.preview_outputs(&props).await?;
         Ok(pulumirpc::CreateResponse { id: String::new(), properties: Some(wire::to_struct(&outputs)), refresh_before_update: false })
@@ -340,9 +341,8 @@ impl Inner {
         let news = wire::from_opt_struct(req.news.as_ref())?;
         let olds = wire::from_opt_struct(req.olds.as_ref())?;
         if !req.preview {
-            return Err(ProviderError::Unimplemented(
-                "secure-eks: updating the cluster in AWS is not implemented in this build yet (preview works); see issue #4".into(),
-            ));
+            let (_, outputs) = self.apply(&req.urn, &news, &olds, req.timeout).await?;
+            return Ok(pulumirpc::UpdateResponse { properties: Some(wire::to_struct(&outputs)), refresh_before_update: false });
         }
         let mut outputs = self.preview_outputs(&news).await?;
         // Outputs of the running cluster that the change does not touch stay known.
@@ -358,6 +358,132 @@ impl Inner {
             }
         }
         Ok(pulumirpc::UpdateResponse { properties: Some(wire::to_struct(&outputs)), refresh_before_update: false })
+    }
+
+    async fn require_configured(&self) -> Result<Arc<Configured>> {
+        self.configured().await.ok_or(ProviderError::NotConfigured)
+    }
+
+    /// The plan for checked, fully known inputs.
+    fn plan_for(props: &PropertyMap, configured: &Configured) -> Result<secure_eks_core::plan::Plan> {
+        let decoded = codec::decode::<ClusterArgs>(&Value::Object(props.clone()))
+            .map_err(|e| ProviderError::InvalidArgument(rules::schema_failure(&e).1))?;
+        if !decoded.annotations.unknowns.is_empty() {
+            return Err(ProviderError::Internal("unknown values outside preview".into()));
+        }
+        let spec = decoded.value.with_defaults(Autoname::Disabled, Some(&configured.region));
+        let tags = configured.config.default_tags.clone().unwrap_or_default();
+        secure_eks_core::plan::plan(&spec, &configured.region, &tags).map_err(|e| ProviderError::InvalidArgument(e.to_string()))
+    }
+
+    /// Recorded step outputs from earlier state (`awsResources`).
+    fn prior_steps(olds: &PropertyMap) -> secure_eks_core::plan::StepOutputs {
+        olds.get("awsResources")
+            .map(|v| codec::strip(&v.unsecret()).0)
+            .and_then(|j| serde_json::from_value(j).ok())
+            .unwrap_or_default()
+    }
+
+    /// Forward executor progress lines to the engine as ephemeral status messages.
+    fn progress(&self, urn: &str) -> secure_eks_executor::Progress {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+        let engine = self.engine.clone();
+        let urn = urn.to_string();
+        tokio::spawn(async move {
+            while let Some(line) = rx.recv().await {
+                engine.status(&urn, line).await;
+            }
+        });
+        tx
+    }
+
+    fn encode_outputs(plan: &secure_eks_core::plan::Plan, steps: &secure_eks_core::plan::StepOutputs, report: Option<secure_eks_core::model::PolicyReport>) -> Result<PropertyMap> {
+        let mut outs = secure_eks_core::plan::assemble(plan, steps);
+        outs.policy_report = report;
+        let mut map = match serde_json::to_value(&outs).map(|j| codec::from_json(&j)) {
+            Ok(Value::Object(m)) => m,
+            Ok(_) => PropertyMap::new(),
+            Err(e) => return Err(ProviderError::Internal(e.to_string())),
+        };
+        if let Some(k) = map.get_mut("kubeconfig") {
+            *k = Value::Secret(Box::new(k.clone()));
+        }
+        Ok(map)
+    }
+
+    /// Create or continue: plan, run the executor, and report partial state as init errors.
+    async fn apply(&self, urn: &str, props: &PropertyMap, olds: &PropertyMap, timeout: f64) -> Result<(String, PropertyMap)> {
+        let configured = self.require_configured().await?;
+        let plan = Self::plan_for(props, &configured)?;
+        // Deferred rules run here with real values, before the first mutating call.
+        let checked = check_cluster(props, &PropertyMap::new(), Autoname::Disabled, Some(&configured.region))
+            .map_err(|e| ProviderError::InvalidArgument(rules::schema_failure(&e).1))?;
+        if let Some(f) = checked.report.failures.first() {
+            return Err(ProviderError::InvalidArgument(f.message.clone()));
+        }
+        let report = policy_report(&checked.report, &checked.hygiene);
+        let prior = Self::prior_steps(olds);
+        let progress = self.progress(urn);
+        let cancel = self.cancel.child_token();
+        let run = configured.aws.apply(&plan, &prior, &cancel, &progress);
+        let result = if timeout > 0.0 {
+            match tokio::time::timeout(std::time::Duration::from_secs_f64(timeout), run).await {
+                Ok(r) => r,
+                Err(_) => {
+                    cancel.cancel();
+                    Err(secure_eks_executor::ApplyError { done: prior.clone(), reasons: vec![format!("timed out after {timeout} s (customTimeouts)")] })
+                }
+            }
+        } else {
+            run.await
+        };
+        let id = plan.cluster_name.clone();
+        match result {
+            Ok(steps) => Ok((id, Self::encode_outputs(&plan, &steps, Some(report))?)),
+            Err(e) if e.done.is_empty() => Err(ProviderError::FailedPrecondition(format!("nothing was created: {e}"))),
+            Err(e) => Err(ProviderError::InitFailed {
+                id,
+                properties: Self::encode_outputs(&plan, &e.done, Some(report))?,
+                reasons: e.reasons,
+                inputs: props.clone(),
+            }),
+        }
+    }
+
+    async fn delete(&self, req: pulumirpc::DeleteRequest) -> Result<()> {
+        let configured = self.require_configured().await?;
+        let outputs = wire::from_opt_struct(req.properties.as_ref())?;
+        let inputs = wire::from_opt_struct(req.old_inputs.as_ref())?;
+        let steps = Self::prior_steps(&outputs);
+        if steps.is_empty() {
+            return Ok(());
+        }
+        let plan = Self::plan_for(&inputs, &configured)?;
+        let progress = self.progress(&req.urn);
+        configured
+            .aws
+            .destroy(&plan, &steps, &self.cancel.child_token(), &progress)
+            .await
+            .map_err(|e| ProviderError::FailedPrecondition(format!("delete stopped; these resources still exist and the next destroy continues: {}: {e}", e.done.keys().cloned().collect::<Vec<_>>().join(", "))))
+    }
+
+    async fn read(&self, req: pulumirpc::ReadRequest) -> Result<pulumirpc::ReadResponse> {
+        let configured = self.require_configured().await?;
+        let outputs = wire::from_opt_struct(req.properties.as_ref())?;
+        let inputs = wire::from_opt_struct(req.inputs.as_ref())?;
+        if outputs.is_empty() || inputs.is_empty() {
+            return Err(ProviderError::Unimplemented("import of an existing cluster is not supported; create it with secure-eks instead".into()));
+        }
+        let plan = Self::plan_for(&inputs, &configured)?;
+        let steps = Self::prior_steps(&outputs);
+        let fresh = configured.aws.refresh(&plan, &steps).await.map_err(|e| ProviderError::FailedPrecondition(e.to_string()))?;
+        if !fresh.contains_key("cluster") {
+            // The cluster is gone: tell the engine so (empty id).
+            return Ok(pulumirpc::ReadResponse { id: String::new(), properties: None, inputs: None, refresh_before_update: false });
+        }
+        let report = outputs.get("policyReport").map(|v| codec::strip(v).0).and_then(|j| serde_json::from_value(j).ok());
+        let props = Self::encode_outputs(&plan, &fresh, report)?;
+        Ok(pulumirpc::ReadResponse { id: req.id, properties: Some(wire::to_struct(&props)), inputs: Some(wire::to_struct(&inputs)), refresh_before_update: false })
     }
 
     async fn preview_outputs(&self, props: &PropertyMap) -> Result<PropertyMap> {
@@ -493,9 +619,10 @@ impl ResourceProvider for SecureEksProvider {
 
     async fn read(
         &self,
-        _request: Request<pulumirpc::ReadRequest>,
+        request: Request<pulumirpc::ReadRequest>,
     ) -> std::result::Result<Response<pulumirpc::ReadResponse>, Status> {
-        not_served("Read (refresh and import) in this build yet; see issue #4")
+        let req = request.into_inner();
+        self.run("Read", move |inner| async move { inner.read(req).await }).await
     }
 
     async fn update(
@@ -506,11 +633,13 @@ impl ResourceProvider for SecureEksProvider {
         self.run("Update", move |inner| async move { inner.update(req).await }).await
     }
 
-    async fn delete(&self, _request: Request<pulumirpc::DeleteRequest>) -> std::result::Result<Response<()>, Status> {
-        not_served("Delete in this build yet; see issue #4")
+    async fn delete(&self, request: Request<pulumirpc::DeleteRequest>) -> std::result::Result<Response<()>, Status> {
+        let req = request.into_inner();
+        self.run("Delete", move |inner| async move { inner.delete(req).await }).await
     }
 
     async fn cancel(&self, _request: Request<()>) -> std::result::Result<Response<()>, Status> {
+        self.inner.cancel.cancel();
         if !self.inner.attached.load(std::sync::atomic::Ordering::SeqCst) {
             self.inner.cancelled.notify_one();
         }

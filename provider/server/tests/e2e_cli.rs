@@ -61,3 +61,39 @@ fn package_get_schema_binds_the_schema() {
     assert_eq!(schema["name"], "secure-eks");
     assert!(!stderr.contains("failed to bind"), "{stderr}");
 }
+
+#[test]
+fn yaml_minimal_up_is_idempotent_keeps_secrets_refreshes_and_destroys_everything() {
+    let emu = Emulator::start();
+    let ws = Workspace::new("examples/yaml-minimal");
+    ws.init_stack(&emu.endpoints());
+    let up = ws.pulumi(&["up", "--yes", "--non-interactive", "--skip-preview"]);
+    assert_eq!(up.code, Some(0), "up failed:\n{}", up.out);
+    assert_eq!(emu.leftovers(), "vpcs=1 subnets=6 sgs=3 clusters=1 roles=3 logGroups=1", "after up");
+
+    // A second up changes nothing.
+    let again = ws.pulumi(&["preview", "--non-interactive", "--expect-no-changes"]);
+    assert_eq!(again.code, Some(0), "second preview shows changes:\n{}", again.out);
+
+    // The kubeconfig is a secret output, and it is encrypted in the state file.
+    let out = ws.pulumi(&["stack", "output", "kubeconfig"]);
+    assert!(out.out.contains("[secret]"), "{}", out.out);
+    let shown = ws.pulumi(&["stack", "output", "kubeconfig", "--show-secrets"]);
+    assert!(shown.out.contains("get-token"), "{}", shown.out);
+    let state = std::fs::read_dir(ws.root.join("state/.pulumi/stacks"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .flat_map(|d| std::fs::read_dir(d.path()).into_iter().flatten().flatten())
+        .filter_map(|f| std::fs::read_to_string(f.path()).ok())
+        .collect::<String>();
+    assert!(!state.is_empty(), "no state file found");
+    assert!(!state.contains("get-token"), "kubeconfig is stored in plaintext");
+
+    let refresh = ws.pulumi(&["refresh", "--yes", "--non-interactive", "--skip-preview"]);
+    assert_eq!(refresh.code, Some(0), "refresh failed:\n{}", refresh.out);
+
+    let destroy = ws.pulumi(&["destroy", "--yes", "--non-interactive", "--skip-preview"]);
+    assert_eq!(destroy.code, Some(0), "destroy failed:\n{}", destroy.out);
+    assert_eq!(emu.leftovers(), "vpcs=0 subnets=0 sgs=0 clusters=0 roles=0 logGroups=0", "after destroy");
+}

@@ -76,6 +76,24 @@ pub struct ClusterOutputs {
     /// What the preview-time policy found.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy_report: Option<PolicyReport>,
+    /// Every AWS resource this cluster owns, by plan step id (e.g. `subnet/node/us-east-1a`).
+    /// Used to resume a partial `up`, to refresh, and to delete exactly what was created.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aws_resources: Option<BTreeMap<String, AwsResource>>,
+}
+
+/// One AWS resource owned by the cluster.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AwsResource {
+    /// The primary AWS id (vpc-..., subnet-..., a role name, the cluster name, ...).
+    pub id: String,
+    /// The ARN, where the resource has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+    /// Other recorded values (e.g. `endpoint`, `version`, `releaseVersion`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub extra: BTreeMap<String, String>,
 }
 
 /// The cluster's security groups.

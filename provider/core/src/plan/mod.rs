@@ -9,9 +9,11 @@ use std::fmt::Write as _;
 
 mod build;
 mod cidr;
+mod outputs;
 
 pub use build::{plan, PlanError};
 pub use cidr::Ipv4Cidr;
+pub use outputs::{assemble, kubeconfig};
 
 /// A step id, unique in a plan, e.g. `subnet/node/us-east-1a`. Stable across runs: it names the
 /// AWS resource (through the `secure-eks:step` tag), so a resumed create adopts what exists.
@@ -309,3 +311,9 @@ impl Plan {
         s
     }
 }
+
+/// What the executor recorded for one step (the `awsResources` output entries).
+pub use crate::model::AwsResource as StepOutput;
+
+/// Step outputs by step id.
+pub type StepOutputs = BTreeMap<StepId, StepOutput>;

@@ -91,3 +91,32 @@ impl Drop for Emulator {
         let _ = self.child.wait();
     }
 }
+
+impl Emulator {
+    /// Run a boto3 snippet against the emulator (the emulator's venv has boto3). `client(svc)`
+    /// is predefined; the snippet prints its answer.
+    pub fn boto3(&self, snippet: &str) -> String {
+        let prelude = format!(
+            "import boto3, json\ndef client(s):\n    return boto3.client(s, region_name='us-east-1', endpoint_url='{}', aws_access_key_id='testing', aws_secret_access_key='testing')\n",
+            self.url
+        );
+        let out = Command::new(python()).arg("-c").arg(format!("{prelude}{snippet}")).output().expect("run python");
+        assert!(out.status.success(), "boto3 snippet failed: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// How many resources carry `secure-eks:cluster` tags, by kind (vpcs, subnets, sgs, clusters, roles, log groups).
+    pub fn leftovers(&self) -> String {
+        self.boto3(
+            "ec2 = client('ec2')\n\
+             f = [{'Name': 'tag-key', 'Values': ['secure-eks:cluster']}]\n\
+             vpcs = len(ec2.describe_vpcs(Filters=f)['Vpcs'])\n\
+             subnets = len(ec2.describe_subnets(Filters=f)['Subnets'])\n\
+             sgs = len(ec2.describe_security_groups(Filters=f)['SecurityGroups'])\n\
+             clusters = len(client('eks').list_clusters()['clusters'])\n\
+             roles = len([r for r in client('iam').list_roles()['Roles'] if r['RoleName'].endswith(('-cluster', '-node', '-cluster-autoscaler'))])\n\
+             groups = len(client('logs').describe_log_groups(logGroupNamePrefix='/aws/eks/')['logGroups'])\n\
+             print(f'vpcs={vpcs} subnets={subnets} sgs={sgs} clusters={clusters} roles={roles} logGroups={groups}')",
+        )
+    }
+}
