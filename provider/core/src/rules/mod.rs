@@ -13,16 +13,28 @@ use crate::value::Path;
 mod facts;
 pub use facts::*;
 
+mod add_002_versions;
+mod add_003_cni_configuration;
+mod cfg_001_region_arns;
 mod cfg_004_schema;
 mod cfg_005_required;
 mod cfg_006_waivers;
 mod cfg_007_provider_config;
+mod cost_001_tags;
 mod cp_001_public_open;
 mod cp_002_public_cidrs;
 mod cp_003_private_access;
 mod cp_004_version;
 mod cp_005_version_jump;
+mod iam_010_irsa_subjects;
+mod iam_011_role_policies;
+mod iam_020_access_entries;
 mod net_001_azs;
+mod net_002_cidrs;
+mod net_003_vpc_source;
+mod net_004_world_cidrs;
+mod net_010_pod_subnets;
+mod net_021_extra_endpoints;
 mod node_001_sizes;
 mod node_002_spot;
 mod node_003_hop_limit;
@@ -30,9 +42,14 @@ mod node_004_arch;
 mod node_005_prefix_nitro;
 mod node_006_labels;
 mod node_007_unique_names;
+mod node_008_ami_disk;
+mod node_009_label_syntax;
 mod node_010_userdata_output;
+mod node_011_userdata_format;
 mod obs_001_log_types;
 mod out_002_leaked_output;
+mod rel_001_three_azs;
+mod rel_002_single_nat;
 
 pub use cfg_004_schema::schema_failure;
 pub use cfg_007_provider_config::check_provider_config;
@@ -155,15 +172,27 @@ pub fn catalogue() -> &'static [&'static dyn Rule] {
     &CATALOGUE
 }
 
-static CATALOGUE: [&dyn Rule; 18] = [
+static CATALOGUE: [&dyn Rule; 35] = [
+        &add_002_versions::RULE,
+        &add_003_cni_configuration::RULE,
+        &cfg_001_region_arns::RULE,
         &cfg_005_required::RULE,
         &cfg_006_waivers::RULE,
+        &cost_001_tags::RULE,
         &cp_001_public_open::RULE,
         &cp_002_public_cidrs::RULE,
         &cp_003_private_access::RULE,
         &cp_004_version::RULE,
         &cp_005_version_jump::RULE,
+        &iam_010_irsa_subjects::RULE,
+        &iam_011_role_policies::RULE,
+        &iam_020_access_entries::RULE,
         &net_001_azs::RULE,
+        &net_002_cidrs::RULE,
+        &net_003_vpc_source::RULE,
+        &net_004_world_cidrs::RULE,
+        &net_010_pod_subnets::RULE,
+        &net_021_extra_endpoints::RULE,
         &node_001_sizes::RULE,
         &node_002_spot::RULE,
         &node_003_hop_limit::RULE,
@@ -171,9 +200,14 @@ static CATALOGUE: [&dyn Rule; 18] = [
         &node_005_prefix_nitro::RULE,
         &node_006_labels::RULE,
         &node_007_unique_names::RULE,
+        &node_008_ami_disk::RULE,
+        &node_009_label_syntax::RULE,
         &node_010_userdata_output::RULE,
+        &node_011_userdata_format::RULE,
         &obs_001_log_types::RULE,
         &out_002_leaked_output::RULE,
+        &rel_001_three_azs::RULE,
+        &rel_002_single_nat::RULE,
 ];
 
 /// Metadata of every id, including those not in [`catalogue`] (schema failures, deferral notes).
