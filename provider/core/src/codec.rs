@@ -251,6 +251,7 @@ pub fn decode<T: DeserializeOwned>(value: &Value) -> Result<Decoded<T>, DecodeEr
     let (mut json, annotations) = strip(value);
     let placeholders = [json!(""), json!(0), json!(false), json!([]), json!({})];
     let mut tried: BTreeMap<Path, usize> = BTreeMap::new();
+    let mut variant_tried: BTreeSet<Path> = BTreeSet::new();
     loop {
         let err = match serde_path_to_error::deserialize::<_, T>(json.clone()) {
             Ok(value) => return Ok(Decoded { value, annotations }),
@@ -264,14 +265,34 @@ pub fn decode<T: DeserializeOwned>(value: &Value) -> Result<Decoded<T>, DecodeEr
         {
             path = path.k(field);
         }
-        let repairable = annotations.unknowns.contains_key(&path)
-            || annotations.opaque.contains_key(&path);
+        // Inside an unknown value (or at one), any placeholder will do: rules defer there.
+        let repairable = annotations.is_unknown(&path)
+            || annotations.opaque.keys().any(|o| o.is_prefix_of(&path));
+        // An enum wants one of its own values: serde names them in the message.
+        if repairable {
+            if let Some(v) = first_expected_variant(&message) {
+                if variant_tried.insert(path.clone()) && set_json(&mut json, &path, json!(v)) {
+                    continue;
+                }
+            }
+        }
         let n = tried.entry(path.clone()).or_insert(0);
         if !repairable || *n >= placeholders.len() || !set_json(&mut json, &path, placeholders[*n].clone()) {
             return Err(DecodeError { path, message });
         }
         *n += 1;
     }
+}
+
+/// From serde's "unknown variant `x`, expected `A` or `B`" (or "expected one of `A`, `B`"), `A`.
+fn first_expected_variant(message: &str) -> Option<String> {
+    if !message.starts_with("unknown variant") {
+        return None;
+    }
+    let rest = message.split_once("expected")?.1;
+    let start = rest.find('`')? + 1;
+    let end = rest[start..].find('`')? + start;
+    Some(rest[start..end].to_string())
 }
 
 fn set_json(json: &mut serde_json::Value, path: &Path, v: serde_json::Value) -> bool {

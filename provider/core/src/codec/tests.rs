@@ -104,3 +104,39 @@ fn path_display_and_parse() {
     assert_eq!(p.to_string(), "tags[\"a.b\"].plain[2]");
     assert_eq!(Path::parse(&p.to_string()), Some(p));
 }
+
+#[test]
+fn unknown_enums_and_whole_unknown_elements_decode() {
+    let mut tree = from_json(&json!({
+        "kubernetesVersion": "1.34",
+        "nodeGroups": [{"name": "a", "instanceTypes": ["m7g.large"], "taints": [{"key": "k", "effect": "NO_SCHEDULE"}]}, {"name": "b", "instanceTypes": ["m7g.large"]}],
+        "accessEntries": [{"principalArn": "arn:aws:iam::123456789012:role/a", "accessPolicy": "View"}]
+    }));
+    let set = |tree: &mut Value, p: &str| {
+        let path = Path::parse(p).unwrap();
+        let parent = path.parent().unwrap();
+        let mut cur = &mut *tree;
+        for seg in parent.segments() {
+            cur = match (cur, seg) {
+                (Value::Object(m), crate::value::Seg::Key(k)) => m.get_mut(k).unwrap(),
+                (Value::Array(a), crate::value::Seg::Index(i)) => &mut a[*i],
+                _ => panic!(),
+            };
+        }
+        match (cur, path.last().unwrap()) {
+            (Value::Object(m), crate::value::Seg::Key(k)) => {
+                m.insert(k.clone(), Value::Unknown(UnknownKind::String));
+            }
+            (Value::Array(a), crate::value::Seg::Index(i)) => a[*i] = Value::Unknown(UnknownKind::Object),
+            _ => panic!(),
+        }
+    };
+    set(&mut tree, "nodeGroups[0].taints[0].effect");
+    set(&mut tree, "nodeGroups[1]");
+    set(&mut tree, "accessEntries[0].accessPolicy");
+    let d = decode::<ClusterArgs>(&tree).unwrap();
+    assert!(d.annotations.is_unknown(&Path::parse("nodeGroups[1].name").unwrap()));
+    let back = encode(&d.value, &d.annotations).unwrap();
+    assert_eq!(back.get_path(&Path::parse("nodeGroups[1]").unwrap()), Some(&Value::Unknown(UnknownKind::Object)));
+    assert_eq!(back.get_path(&Path::parse("accessEntries[0].accessPolicy").unwrap()), Some(&Value::Unknown(UnknownKind::String)));
+}

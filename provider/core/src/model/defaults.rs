@@ -47,6 +47,21 @@ pub fn derive_name(resource_name: &str, seed: &[u8]) -> String {
 }
 
 impl ClusterArgs {
+    /// Like [`ClusterArgs::with_defaults`], but a default that depends on another value is not
+    /// filled in while that value is unknown (e.g. no `vpcCidr` while `existingVpc` is unknown).
+    pub fn with_defaults_around(self, autoname: Autoname<'_>, region: Option<&str>, annotations: &crate::codec::Annotations) -> Self {
+        use crate::value::Path;
+        let had_vpc_cidr = self.network.as_ref().is_some_and(|n| n.vpc_cidr.is_some());
+        let mut out = self.with_defaults(autoname, region);
+        let existing_unknown = annotations.is_unknown(&Path::key("network").k("existingVpc"));
+        if existing_unknown && !had_vpc_cidr {
+            if let Some(n) = out.network.as_mut() {
+                n.vpc_cidr = None;
+            }
+        }
+        out
+    }
+
     /// Fill every absent setting with its secure default. `region` chooses the default AZs.
     pub fn with_defaults(mut self, autoname: Autoname<'_>, region: Option<&str>) -> Self {
         if self.cluster_name.is_none() {

@@ -152,7 +152,8 @@ pub fn plan(spec: &ClusterArgs, region: &str, default_tags: &BTreeMap<String, St
             for (i, id) in ev.node_subnet_ids.iter().enumerate() {
                 node_subnets.push(b.add(format!("subnet/node/{i}"), Action::ExistingSubnet { role: SubnetRole::Node, subnet_id: id.clone() }, vec![vpc.clone()]));
             }
-            for (i, id) in ev.pod_subnet_ids.iter().flatten().enumerate() {
+            // Existing pod subnets are used only with custom networking on (podCidr not null).
+            for (i, id) in ev.pod_subnet_ids.iter().flatten().filter(|_| pod_cidr.is_some()).enumerate() {
                 let az = azs.get(i).cloned().unwrap_or_default();
                 pod_subnets.push((az, b.add(format!("subnet/pod/{i}"), Action::ExistingSubnet { role: SubnetRole::Pod, subnet_id: id.clone() }, vec![vpc.clone()])));
             }
@@ -163,7 +164,11 @@ pub fn plan(spec: &ClusterArgs, region: &str, default_tags: &BTreeMap<String, St
             let cidr = Ipv4Cidr::parse(&cidr_s).ok_or_else(|| PlanError::Cidr(format!("{cidr_s} is not a CIDR")))?;
             vpc_cidr = Some(cidr);
             let vpc = b.add("vpc", Action::Vpc { cidr: cidr_s }, vec![]);
-            let newbits = 19u8.saturating_sub(cidr.prefix).max(2);
+            // Node subnets take the first blocks; the last block is kept for public (NAT) subnets.
+            let mut newbits = 19u8.saturating_sub(cidr.prefix).max(2);
+            while (1usize << newbits) <= azs.len() {
+                newbits += 1;
+            }
             for (i, az) in azs.iter().enumerate() {
                 let c = cidr.subnet(newbits, i as u32).ok_or_else(|| PlanError::Cidr(format!("{cidr} has no room for {} node subnets", azs.len())))?;
                 node_subnets.push(b.add(format!("subnet/node/{az}"), Action::Subnet { role: SubnetRole::Node, az: az.clone(), cidr: c.to_string() }, vec![vpc.clone()]));
@@ -171,7 +176,7 @@ pub fn plan(spec: &ClusterArgs, region: &str, default_tags: &BTreeMap<String, St
             vpc
         }
     };
-    let existing_pods = net.existing_vpc.as_ref().and_then(|e| e.pod_subnet_ids.as_ref()).is_some_and(|p| !p.is_empty());
+    let existing_pods = pod_cidr.is_some() && net.existing_vpc.as_ref().and_then(|e| e.pod_subnet_ids.as_ref()).is_some_and(|p| !p.is_empty());
     if let (Some(pc), false) = (&pod_cidr, existing_pods) {
         let cidr = Ipv4Cidr::parse(pc).ok_or_else(|| PlanError::Cidr(format!("{pc} is not a CIDR")))?;
         let assoc = b.add("vpc/pod-cidr", Action::VpcCidrBlock { cidr: pc.clone() }, vec![vpc.clone()]);
@@ -187,12 +192,18 @@ pub fn plan(spec: &ClusterArgs, region: &str, default_tags: &BTreeMap<String, St
     if nat != NatGateways::None {
         if let Some(cidr) = vpc_cidr {
             let igw = b.add("igw", Action::InternetGateway, vec![vpc.clone()]);
-            let newbits = 24u8.saturating_sub(cidr.prefix).max(3);
-            let last = (1u32 << newbits) - 1;
+            let mut node_bits = 19u8.saturating_sub(cidr.prefix).max(2);
+            while (1usize << node_bits) <= azs.len() {
+                node_bits += 1;
+            }
+            let reserve = cidr
+                .subnet(node_bits, (1u32 << node_bits) - 1)
+                .ok_or_else(|| PlanError::Cidr(format!("{cidr} has no room for public subnets")))?;
             let mut public = Vec::new();
             let nat_azs: Vec<&String> = if nat == NatGateways::Single { azs.iter().take(1).collect() } else { azs.iter().collect() };
+            let pub_bits = if nat_azs.len() <= 4 { 2 } else { 3 };
             for (i, az) in nat_azs.iter().enumerate() {
-                let c = cidr.subnet(newbits, last - i as u32).ok_or_else(|| PlanError::Cidr(format!("{cidr} has no room for public subnets")))?;
+                let c = reserve.subnet(pub_bits, i as u32).ok_or_else(|| PlanError::Cidr(format!("{cidr} has no room for public subnets")))?;
                 public.push(b.add(format!("subnet/public/{az}"), Action::Subnet { role: SubnetRole::Public, az: (*az).clone(), cidr: c.to_string() }, vec![vpc.clone()]));
             }
             b.add("rtb/public", Action::RouteTable { subnets: public.clone(), default_route: Some(igw.clone()) }, [vec![igw.clone()], public.clone()].concat());
@@ -533,6 +544,20 @@ mod tests {
         let a = plan(&s, "us-east-1", &BTreeMap::new()).unwrap();
         let b = plan(&s, "us-east-1", &BTreeMap::new()).unwrap();
         assert_eq!(a.render(), b.render());
+        // No two subnets overlap.
+        let cidrs: Vec<Ipv4Cidr> = a
+            .steps
+            .iter()
+            .filter_map(|s| match &s.action {
+                Action::Subnet { cidr, .. } => Ipv4Cidr::parse(cidr),
+                _ => None,
+            })
+            .collect();
+        for (i, x) in cidrs.iter().enumerate() {
+            for y in &cidrs[i + 1..] {
+                assert!(!x.overlaps(y), "{x} overlaps {y}");
+            }
+        }
         let mut seen = std::collections::BTreeSet::new();
         for step in &a.steps {
             for d in &step.deps {

@@ -66,7 +66,7 @@ pub fn run_with_olds(
     };
     let spec = decoded
         .value
-        .with_defaults(Autoname::Proposed("test-cluster"), Some("us-east-1"));
+        .with_defaults_around(Autoname::Proposed("test-cluster"), Some("us-east-1"), &decoded.annotations);
     let olds = olds.and_then(|o| serde_json::from_value::<ClusterArgs>(o).ok());
     let ctx = RuleCtx {
         spec: &spec,
