@@ -237,7 +237,7 @@ fn check_cluster(
         Some(n) => Autoname::Proposed(n),
         None => autoname,
     };
-    let spec = decoded.value.with_defaults(autoname, region);
+    let spec = decoded.value.with_defaults_around(autoname, region, &decoded.annotations);
     let today = today();
     let ctx = RuleCtx { spec: &spec, annotations: &decoded.annotations, olds: olds.as_ref(), region, today: &today };
     let report = rules::evaluate(&ctx);
