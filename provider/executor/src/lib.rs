@@ -6,6 +6,20 @@
 
 use std::collections::BTreeMap;
 
+pub mod apply;
+pub use apply::{ApplyError, Progress};
+
+mod ctx;
+mod ec2;
+mod eks;
+mod graph;
+mod iam;
+mod kms;
+mod logs;
+mod retry;
+mod ssm;
+mod userdata;
+
 use aws_config::retry::RetryConfig;
 use aws_config::BehaviorVersion;
 use aws_credential_types::Credentials;
@@ -90,6 +104,56 @@ impl Aws {
             b = b.endpoint_url(url);
         }
         aws_sdk_sts::Client::from_conf(b.build())
+    }
+
+    pub(crate) fn ec2(&self) -> aws_sdk_ec2::Client {
+        let mut b = aws_sdk_ec2::config::Builder::from(&self.sdk);
+        if let Some(url) = self.endpoint("ec2") {
+            b = b.endpoint_url(url);
+        }
+        aws_sdk_ec2::Client::from_conf(b.build())
+    }
+
+    pub(crate) fn iam(&self) -> aws_sdk_iam::Client {
+        let mut b = aws_sdk_iam::config::Builder::from(&self.sdk);
+        if let Some(url) = self.endpoint("iam") {
+            b = b.endpoint_url(url);
+        }
+        aws_sdk_iam::Client::from_conf(b.build())
+    }
+
+    pub(crate) fn eks(&self) -> aws_sdk_eks::Client {
+        let mut b = aws_sdk_eks::config::Builder::from(&self.sdk)
+            .retry_classifier(retry::IamPropagation::<aws_sdk_eks::operation::create_cluster::CreateClusterError>::new())
+            .retry_classifier(retry::IamPropagation::<aws_sdk_eks::operation::create_nodegroup::CreateNodegroupError>::new());
+        if let Some(url) = self.endpoint("eks") {
+            b = b.endpoint_url(url);
+        }
+        aws_sdk_eks::Client::from_conf(b.build())
+    }
+
+    pub(crate) fn ssm(&self) -> aws_sdk_ssm::Client {
+        let mut b = aws_sdk_ssm::config::Builder::from(&self.sdk);
+        if let Some(url) = self.endpoint("ssm") {
+            b = b.endpoint_url(url);
+        }
+        aws_sdk_ssm::Client::from_conf(b.build())
+    }
+
+    pub(crate) fn kms(&self) -> aws_sdk_kms::Client {
+        let mut b = aws_sdk_kms::config::Builder::from(&self.sdk);
+        if let Some(url) = self.endpoint("kms") {
+            b = b.endpoint_url(url);
+        }
+        aws_sdk_kms::Client::from_conf(b.build())
+    }
+
+    pub(crate) fn logs(&self) -> aws_sdk_cloudwatchlogs::Client {
+        let mut b = aws_sdk_cloudwatchlogs::config::Builder::from(&self.sdk);
+        if let Some(url) = self.endpoint("logs") {
+            b = b.endpoint_url(url);
+        }
+        aws_sdk_cloudwatchlogs::Client::from_conf(b.build())
     }
 
     /// The account id of the caller (STS GetCallerIdentity).

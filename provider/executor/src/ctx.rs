@@ -1,0 +1,286 @@
+//! What every step sees: the clients, the plan, the outputs recorded so far, and small helpers
+//! (tags, client tokens, error mapping, cancellable waits, progress lines).
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use secure_eks_core::plan::{Plan, Step, StepOutput, StepOutputs};
+use tokio_util::sync::CancellationToken;
+
+use crate::apply::Progress;
+use crate::Aws;
+
+/// The tag naming the cluster (set by the planner in `plan.tags`).
+pub(crate) const TAG_CLUSTER: &str = "secure-eks:cluster";
+/// The tag naming the step that created a resource.
+pub(crate) const TAG_STEP: &str = "secure-eks:step";
+/// `extra` key marking an output as a resource we did not create (never deleted).
+pub(crate) const EXTRA_EXISTING: &str = "existing";
+
+/// Why one step failed.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum StepError {
+    /// An AWS call failed (the text is the SDK's `DisplayErrorContext`).
+    #[error("{0}")]
+    Aws(String),
+    /// Something the step needs is missing or wrong.
+    #[error("{0}")]
+    Invalid(String),
+    /// The run was cancelled while the step waited.
+    #[error("cancelled")]
+    Cancelled,
+}
+
+/// An SDK error (or waiter error) as a step error, with its full context.
+pub(crate) fn aws_err<E: std::error::Error>(e: E) -> StepError {
+    StepError::Aws(DisplayErrorContext(e).to_string())
+}
+
+/// The error code of an SDK error (`InvalidVpcID.NotFound`, `NoSuchEntity`, ...).
+pub(crate) fn code<E: ProvideErrorMetadata>(e: &E) -> &str {
+    e.code().unwrap_or_default()
+}
+
+/// Whether an error code means "this resource does not exist" (EC2 `*.NotFound*`, IAM
+/// `NoSuchEntity`, EKS/Logs `ResourceNotFoundException`, KMS `NotFoundException`, SSM
+/// `ParameterNotFound`).
+pub(crate) fn is_not_found<E: ProvideErrorMetadata>(e: &E) -> bool {
+    let c = code(e);
+    c.contains("NotFound") || c == "NoSuchEntity"
+}
+
+/// `Ok(None)` for "not found", the value for success, an error otherwise.
+pub(crate) fn found<T, E: ProvideErrorMetadata + std::error::Error>(r: Result<T, E>) -> Result<Option<T>, StepError> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if is_not_found(&e) => Ok(None),
+        Err(e) => Err(aws_err(e)),
+    }
+}
+
+/// `Ok(())` for success or "not found" (deletes are idempotent).
+pub(crate) fn gone<T, E: ProvideErrorMetadata + std::error::Error>(r: Result<T, E>) -> Result<(), StepError> {
+    found(r).map(|_| ())
+}
+
+/// The AWS partition of a region.
+pub(crate) fn partition(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
+
+/// FNV-1a, 64 bits: a stable, dependency-free hash for client tokens (not for security).
+fn fnv1a(parts: &[&str]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for p in parts {
+        for b in p.bytes().chain(std::iter::once(0u8)) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h
+}
+
+/// Shared state of one apply / destroy / refresh run.
+pub(crate) struct Ctx {
+    pub ec2: aws_sdk_ec2::Client,
+    pub iam: aws_sdk_iam::Client,
+    pub eks: aws_sdk_eks::Client,
+    pub ssm: aws_sdk_ssm::Client,
+    pub kms: aws_sdk_kms::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub plan: Plan,
+    prior: StepOutputs,
+    outputs: Mutex<StepOutputs>,
+    progress: Option<Progress>,
+    cancel: CancellationToken,
+}
+
+impl Ctx {
+    pub(crate) fn new(aws: &Aws, plan: &Plan, prior: &StepOutputs, progress: Option<&Progress>, cancel: &CancellationToken) -> Arc<Ctx> {
+        Arc::new(Ctx {
+            ec2: aws.ec2(),
+            iam: aws.iam(),
+            eks: aws.eks(),
+            ssm: aws.ssm(),
+            kms: aws.kms(),
+            logs: aws.logs(),
+            plan: plan.clone(),
+            prior: prior.clone(),
+            outputs: Mutex::new(prior.clone()),
+            progress: progress.cloned(),
+            cancel: cancel.clone(),
+        })
+    }
+
+    /// A progress line for the engine (send errors are ignored: nobody may be listening).
+    pub(crate) fn say(&self, line: impl Into<String>) {
+        let line = line.into();
+        tracing::info!("{line}");
+        if let Some(p) = &self.progress {
+            let _ = p.send(line);
+        }
+    }
+
+    pub(crate) fn is_cancelled(&self) -> bool {
+        self.cancel.is_cancelled()
+    }
+
+    /// Await `fut` unless the run is cancelled first (used around the SDK waiters).
+    pub(crate) async fn wait<T, E: std::error::Error>(&self, fut: impl Future<Output = Result<T, E>>) -> Result<T, StepError> {
+        tokio::select! {
+            r = fut => r.map_err(aws_err),
+            _ = self.cancel.cancelled() => Err(StepError::Cancelled),
+        }
+    }
+
+    /// The output an earlier run recorded for `id`.
+    pub(crate) fn prior(&self, id: &str) -> Option<&StepOutput> {
+        self.prior.get(id)
+    }
+
+    /// The output recorded for step `id` in this run (or carried over from the prior run).
+    pub(crate) fn get(&self, id: &str) -> Option<StepOutput> {
+        self.outputs.lock().unwrap_or_else(PoisonError::into_inner).get(id).cloned()
+    }
+
+    /// The output of a step this step depends on.
+    pub(crate) fn dep(&self, id: &str, by: &str) -> Result<StepOutput, StepError> {
+        self.get(id).ok_or_else(|| StepError::Invalid(format!("step {id} (needed by {by}) has no recorded output")))
+    }
+
+    /// The primary id of a dependency.
+    pub(crate) fn dep_id(&self, id: &str, by: &str) -> Result<String, StepError> {
+        self.dep(id, by).map(|o| o.id)
+    }
+
+    /// The ARN of a dependency.
+    pub(crate) fn dep_arn(&self, id: &str, by: &str) -> Result<String, StepError> {
+        self.dep(id, by)?.arn.ok_or_else(|| StepError::Invalid(format!("step {id} (needed by {by}) has no ARN")))
+    }
+
+    /// Record (or update) the output of a step. Steps record as soon as the AWS id is known, so a
+    /// failure or cancellation later in the step still leaves the resource in `done`.
+    pub(crate) fn record(&self, id: &str, out: StepOutput) {
+        self.outputs.lock().unwrap_or_else(PoisonError::into_inner).insert(id.to_string(), out);
+    }
+
+    /// Forget a step's output (the resource is gone).
+    pub(crate) fn forget(&self, id: &str) {
+        self.outputs.lock().unwrap_or_else(PoisonError::into_inner).remove(id);
+    }
+
+    /// Everything recorded so far.
+    pub(crate) fn outputs(&self) -> StepOutputs {
+        self.outputs.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    pub(crate) fn cluster(&self) -> &str {
+        &self.plan.cluster_name
+    }
+
+    pub(crate) fn region(&self) -> &str {
+        &self.plan.region
+    }
+
+    pub(crate) fn partition(&self) -> &'static str {
+        partition(&self.plan.region)
+    }
+
+    /// `plan.tags` plus the step tag.
+    pub(crate) fn tags(&self, step: &str) -> BTreeMap<String, String> {
+        let mut t = self.plan.tags.clone();
+        t.insert(TAG_CLUSTER.into(), self.plan.cluster_name.clone());
+        t.insert(TAG_STEP.into(), step.into());
+        t
+    }
+
+    /// Refuse to adopt, by its name alone, a resource some other owner made: it must carry our
+    /// `secure-eks:cluster` tag (`tag` is its value there, if any).
+    pub(crate) fn check_owner(&self, what: &str, tag: Option<&str>) -> Result<(), StepError> {
+        if tag == Some(self.plan.cluster_name.as_str()) {
+            return Ok(());
+        }
+        Err(StepError::Invalid(format!(
+            "{what} already exists and is not tagged {TAG_CLUSTER}={}: refusing to adopt it; delete or rename it, or choose another cluster name",
+            self.plan.cluster_name
+        )))
+    }
+
+    /// EC2 tags: [`Ctx::tags`] plus `Name=<cluster>-<step id>`.
+    pub(crate) fn ec2_tags(&self, step: &str) -> Vec<aws_sdk_ec2::types::Tag> {
+        let mut t = self.tags(step);
+        t.insert("Name".into(), format!("{}-{}", self.plan.cluster_name, step));
+        t.into_iter().map(|(k, v)| aws_sdk_ec2::types::Tag::builder().key(k).value(v).build()).collect()
+    }
+
+    /// The EC2 filters that find what step `id` created.
+    pub(crate) fn ec2_tag_filters(&self, step: &str) -> Vec<aws_sdk_ec2::types::Filter> {
+        vec![
+            aws_sdk_ec2::types::Filter::builder().name(format!("tag:{TAG_CLUSTER}")).values(self.plan.cluster_name.clone()).build(),
+            aws_sdk_ec2::types::Filter::builder().name(format!("tag:{TAG_STEP}")).values(step).build(),
+        ]
+    }
+
+    /// An idempotency token for a create call: a hash of the cluster name and step id, plus a hash
+    /// of the step's dependency outputs (ids, ARNs and `createdAt`). The second half changes when a
+    /// dependency is re-created, so a cluster that is destroyed and created again does not get
+    /// back the deleted resource from the API's idempotency cache; retries within one generation
+    /// reuse the token. At most 43 ASCII characters (EC2 allows 64).
+    pub(crate) fn token(&self, step: &Step) -> String {
+        let outs = self.outputs();
+        let mut parts: Vec<String> = Vec::new();
+        for d in &step.deps {
+            if let Some(o) = outs.get(d) {
+                parts.push(d.clone());
+                parts.push(o.id.clone());
+                parts.push(o.arn.clone().unwrap_or_default());
+                parts.push(o.extra.get("createdAt").cloned().unwrap_or_default());
+            }
+        }
+        let refs: Vec<&str> = parts.iter().map(String::as_str).collect();
+        format!("secure-eks-{:016x}{:016x}", fnv1a(&[&self.plan.cluster_name, &step.id]), fnv1a(&refs))
+    }
+}
+
+/// A new output with just an id.
+pub(crate) fn out(id: impl Into<String>) -> StepOutput {
+    StepOutput { id: id.into(), arn: None, extra: BTreeMap::new() }
+}
+
+/// A new output with an id and an ARN.
+pub(crate) fn out_arn(id: impl Into<String>, arn: Option<String>) -> StepOutput {
+    StepOutput { id: id.into(), arn, extra: BTreeMap::new() }
+}
+
+/// Add an `extra` value.
+pub(crate) fn with(mut o: StepOutput, key: &str, value: impl Into<String>) -> StepOutput {
+    o.extra.insert(key.to_string(), value.into());
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fnv_is_stable_and_separates_parts() {
+        assert_eq!(fnv1a(&["a", "b"]), fnv1a(&["a", "b"]));
+        assert_ne!(fnv1a(&["ab", ""]), fnv1a(&["a", "b"]));
+    }
+
+    #[test]
+    fn partitions() {
+        assert_eq!(partition("us-east-1"), "aws");
+        assert_eq!(partition("cn-north-1"), "aws-cn");
+        assert_eq!(partition("us-gov-west-1"), "aws-us-gov");
+    }
+}
