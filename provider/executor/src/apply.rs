@@ -378,10 +378,13 @@ impl Aws {
     /// Re-read the recorded steps: returns the outputs of those that still exist, with fresh values.
     pub async fn refresh(&self, plan: &Plan, outputs: &StepOutputs) -> Result<StepOutputs, ApplyError> {
         let ctx = Ctx::new(self, plan, outputs, None, &CancellationToken::new());
-        let results: Vec<(String, Result<Option<StepOutput>, StepError>)> = futures::stream::iter(outputs.iter())
+        // Owned items keep the stream's future `Send` for callers that spawn it.
+        let items: Vec<(String, StepOutput)> = outputs.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let results: Vec<(String, Result<Option<StepOutput>, StepError>)> = futures::stream::iter(items)
             .map(|(id, o)| {
                 let ctx = Arc::clone(&ctx);
                 async move {
+                    let (id, o) = (&id, &o);
                     let r = match kind(&ctx.plan, id) {
                         Some(k) => describe(&ctx, k, o).await.map(|n| n.map(|n| merge(o, n))),
                         // Unknown kind: keep it as it is.
