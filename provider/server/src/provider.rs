@@ -438,6 +438,28 @@ impl Inner {
             run.await
         };
         let id = plan.cluster_name.clone();
+        // Resources the new plan no longer has (e.g. a removed node group) are deleted after
+        // everything else converged.
+        let result = match result {
+            Ok(steps) => {
+                let orphans: secure_eks_core::plan::StepOutputs =
+                    steps.iter().filter(|(k, _)| plan.step(k).is_none()).map(|(k, v)| (k.clone(), v.clone())).collect();
+                if orphans.is_empty() {
+                    Ok(steps)
+                } else {
+                    match configured.aws.destroy(&plan, &orphans, &cancel, &progress).await {
+                        Ok(()) => Ok(steps.into_iter().filter(|(k, _)| !orphans.contains_key(k)).collect()),
+                        Err(e) => {
+                            let mut done: secure_eks_core::plan::StepOutputs =
+                                steps.into_iter().filter(|(k, _)| !orphans.contains_key(k)).collect();
+                            done.extend(e.done);
+                            Err(secure_eks_executor::ApplyError { done, reasons: e.reasons })
+                        }
+                    }
+                }
+            }
+            Err(e) => Err(e),
+        };
         match result {
             Ok(steps) => Ok((id, Self::encode_outputs(&plan, &steps, Some(report))?)),
             Err(e) if e.done.is_empty() => Err(ProviderError::FailedPrecondition(format!("nothing was created: {e}"))),
