@@ -229,6 +229,7 @@ fn check_cluster(
     olds: &PropertyMap,
     autoname: Autoname<'_>,
     region: Option<&str>,
+    aws_facts: Option<&rules::AwsFacts>,
 ) -> std::result::Result<Checked, codec::DecodeError> {
     let decoded = codec::decode::<ClusterArgs>(&Value::Object(news.clone()))?;
     let olds = codec::decode::<ClusterArgs>(&Value::Object(olds.clone())).ok().map(|d| d.value);
@@ -239,7 +240,7 @@ fn check_cluster(
     };
     let spec = decoded.value.with_defaults_around(autoname, region, &decoded.annotations);
     let today = today();
-    let ctx = RuleCtx { spec: &spec, annotations: &decoded.annotations, olds: olds.as_ref(), region, today: &today };
+    let ctx = RuleCtx { spec: &spec, annotations: &decoded.annotations, olds: olds.as_ref(), region, today: &today, aws: aws_facts };
     let report = rules::evaluate(&ctx);
     let hygiene = rules::waiver_hygiene(&ctx, &report);
     Ok(Checked { spec, annotations: decoded.annotations, report, hygiene })
@@ -263,7 +264,11 @@ impl Inner {
             Some(a) if !a.proposed_name.is_empty() => Autoname::Proposed(&a.proposed_name),
             _ => Autoname::Derived { resource_name: &req.name, seed: &req.random_seed },
         };
-        let checked = match check_cluster(&news, &olds, autoname, region.as_deref()) {
+        let facts = match configured.as_ref() {
+            Some(c) if c.account.is_some() => self.aws_facts(c, &news, &req.urn).await,
+            _ => None,
+        };
+        let checked = match check_cluster(&news, &olds, autoname, region.as_deref(), facts.as_ref()) {
             Ok(c) => c,
             Err(e) => {
                 let (p, m) = rules::schema_failure(&e);
@@ -360,6 +365,21 @@ impl Inner {
         Ok(pulumirpc::UpdateResponse { properties: Some(wire::to_struct(&outputs)), refresh_before_update: false })
     }
 
+    /// Read the AWS facts the AWS-backed rules need; `None` (rules deferred) if the look-up fails.
+    async fn aws_facts(&self, configured: &Configured, news: &PropertyMap, urn: &str) -> Option<rules::AwsFacts> {
+        let decoded = codec::decode::<ClusterArgs>(&Value::Object(news.clone())).ok()?;
+        let spec = decoded.value.with_defaults_around(Autoname::Disabled, Some(&configured.region), &decoded.annotations);
+        let version = spec.kubernetes_version.clone().filter(|_| decoded.annotations.unknowns.keys().all(|p| p.top() != Some("kubernetesVersion")))?;
+        let (types, params, addons) = rules::AwsFacts::wanted(&spec);
+        match configured.aws.facts(&types, &params, &addons, &version).await {
+            Ok(f) => Some(f),
+            Err(e) => {
+                self.engine.warn(urn, format!("SEKS-CFG-000 [INFO] the AWS-backed checks are deferred: {e}")).await;
+                None
+            }
+        }
+    }
+
     async fn require_configured(&self) -> Result<Arc<Configured>> {
         self.configured().await.ok_or(ProviderError::NotConfigured)
     }
@@ -416,7 +436,13 @@ impl Inner {
         let configured = self.require_configured().await?;
         let plan = Self::plan_for(props, &configured)?;
         // Deferred rules run here with real values, before the first mutating call.
-        let checked = check_cluster(props, &PropertyMap::new(), Autoname::Disabled, Some(&configured.region))
+        let facts = self.aws_facts(&configured, props, urn).await;
+        if facts.is_none() {
+            return Err(ProviderError::FailedPrecondition(
+                "the AWS-backed checks (instance types, AMI parameters, addon versions) could not run; nothing was created".into(),
+            ));
+        }
+        let checked = check_cluster(props, &PropertyMap::new(), Autoname::Disabled, Some(&configured.region), facts.as_ref())
             .map_err(|e| ProviderError::InvalidArgument(rules::schema_failure(&e).1))?;
         if let Some(f) = checked.report.failures.first() {
             return Err(ProviderError::InvalidArgument(f.message.clone()));
@@ -513,7 +539,7 @@ impl Inner {
             .map_err(|e| ProviderError::InvalidArgument(rules::schema_failure(&e).1))?;
         let configured = self.configured().await;
         let region = configured.as_ref().map(|c| c.region.clone());
-        let checked = check_cluster(props, &PropertyMap::new(), Autoname::Disabled, region.as_deref())
+        let checked = check_cluster(props, &PropertyMap::new(), Autoname::Disabled, region.as_deref(), None)
             .map_err(|e| ProviderError::InvalidArgument(rules::schema_failure(&e).1))?;
         let ann = &decoded.annotations;
         let known = |top: &str| !ann.touches_unknown(&Path::key(top));

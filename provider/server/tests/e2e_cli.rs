@@ -97,3 +97,13 @@ fn yaml_minimal_up_is_idempotent_keeps_secrets_refreshes_and_destroys_everything
     assert_eq!(destroy.code, Some(0), "destroy failed:\n{}", destroy.out);
     assert_eq!(emu.leftovers(), "vpcs=0 subnets=0 sgs=0 clusters=0 roles=0 logGroups=0", "after destroy");
 }
+
+#[test]
+fn aws_backed_check_refuses_an_instance_type_the_region_does_not_offer() {
+    let emu = Emulator::start();
+    let ws = Workspace::new("tests/e2e/bad-instance-type");
+    ws.init_stack(&emu.endpoints());
+    let r = ws.pulumi(&["preview", "--non-interactive"]);
+    assert_ne!(r.code, Some(0), "preview must fail:\n{}", r.out);
+    assert!(r.out.contains("SEKS-NODE-012") && r.out.contains("m6g.huge9"), "{}", r.out);
+}

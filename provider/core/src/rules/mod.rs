@@ -16,6 +16,9 @@ pub use facts::*;
 mod add_002_versions;
 mod add_003_cni_configuration;
 mod cfg_001_region_arns;
+mod aws_node_012_instance_types;
+mod aws_node_013_ami_parameter;
+mod aws_add_004_addon_versions;
 mod cfg_004_schema;
 mod cfg_005_required;
 mod cfg_006_waivers;
@@ -145,6 +148,47 @@ pub struct RuleCtx<'a> {
     pub region: Option<&'a str>,
     /// Today's date as `YYYY-MM-DD` (for waiver expiry); passed in so rules stay pure.
     pub today: &'a str,
+    /// Facts read from AWS by the executor (instance types, SSM parameters, addon versions), when
+    /// the provider has credentials. `None`: the AWS-backed rules are deferred.
+    pub aws: Option<&'a AwsFacts>,
+}
+
+/// What the executor looked up in AWS for the AWS-backed rules. Pure data.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AwsFacts {
+    /// Instance type → its architectures as AWS reports them (`x86_64`, `arm64`); a type missing
+    /// from the map does not exist in the region.
+    pub instance_types: std::collections::BTreeMap<String, Vec<String>>,
+    /// SSM parameter name → whether it exists.
+    pub ssm_parameters: std::collections::BTreeMap<String, bool>,
+    /// EKS addon name → versions compatible with the cluster's Kubernetes version.
+    pub addon_versions: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+impl AwsFacts {
+    /// The instance types, SSM parameters and addons a spec needs looked up.
+    pub fn wanted(spec: &ClusterArgs) -> (Vec<String>, Vec<String>, Vec<String>) {
+        let mut types: Vec<String> = spec.node_groups.iter().flatten().flat_map(|n| n.instance_types.clone()).collect();
+        types.sort();
+        types.dedup();
+        let params = spec.node_groups.iter().flatten().filter_map(|n| ami_parameter(spec, n)).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+        let addons = ["vpc-cni", "kube-proxy", "coredns", "eks-pod-identity-agent"].iter().map(|s| s.to_string()).collect();
+        (types, params, addons)
+    }
+}
+
+/// The SSM parameter holding the AMI release for a node group (none for a pinned AMI).
+pub fn ami_parameter(spec: &ClusterArgs, ng: &crate::model::NodeGroup) -> Option<String> {
+    use crate::model::AmiFamily;
+    if ng.ami_id.is_some() {
+        return None;
+    }
+    let version = spec.kubernetes_version.as_deref()?;
+    let arch = ng.instance_types.first().and_then(|t| instance_arch(t))?;
+    Some(match ng.ami_family.unwrap_or(AmiFamily::Al2023) {
+        AmiFamily::Al2023 => format!("/aws/service/eks/optimized-ami/{version}/amazon-linux-2023/{arch}/standard/recommended/release_version"),
+        AmiFamily::Bottlerocket => format!("/aws/service/bottlerocket/aws-k8s-{version}/{arch}/latest/image_version"),
+    })
 }
 
 impl RuleCtx<'_> {
@@ -172,7 +216,10 @@ pub fn catalogue() -> &'static [&'static dyn Rule] {
     &CATALOGUE
 }
 
-static CATALOGUE: [&dyn Rule; 35] = [
+static CATALOGUE: [&dyn Rule; 38] = [
+    &aws_node_012_instance_types::RULE,
+    &aws_node_013_ami_parameter::RULE,
+    &aws_add_004_addon_versions::RULE,
         &add_002_versions::RULE,
         &add_003_cni_configuration::RULE,
         &cfg_001_region_arns::RULE,

@@ -213,7 +213,7 @@ mod tests {
             .with_defaults(Autoname::Proposed("t"), Some("us-east-1"));
         let mut annotations = Annotations::default();
         annotations.secrets.insert(Path::key("network").k("vpcCidr"));
-        let ctx = RuleCtx { spec: &spec, annotations: &annotations, olds: None, region: Some("us-east-1"), today: "2026-11-23" };
+        let ctx = RuleCtx { spec: &spec, annotations: &annotations, olds: None, region: Some("us-east-1"), today: "2026-11-23", aws: None };
         let text: Vec<String> = RULE
             .check(&ctx)
             .iter()

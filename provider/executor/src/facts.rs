@@ -1,0 +1,75 @@
+//! Look-ups for the AWS-backed preview rules: instance types, EKS AMI SSM parameters and addon
+//! versions. Read-only calls.
+
+use aws_sdk_ec2::types::InstanceType;
+use secure_eks_core::rules::AwsFacts;
+
+use crate::{Aws, ExecError};
+
+fn err(what: &str, e: impl std::fmt::Display) -> ExecError {
+    ExecError::Lookup(format!("{what}: {e}"))
+}
+
+impl Aws {
+    /// Read what the AWS-backed rules need. Unknown instance types are simply absent from the
+    /// answer; a missing SSM parameter is `false`.
+    pub async fn facts(&self, types: &[String], params: &[String], addons: &[String], k8s_version: &str) -> Result<AwsFacts, ExecError> {
+        let mut facts = AwsFacts::default();
+        let ec2 = self.ec2();
+        // One call per type: AWS rejects the whole request when any listed type is invalid.
+        for t in types {
+            let r = ec2.describe_instance_types().instance_types(InstanceType::from(t.as_str())).send().await;
+            match r {
+                Ok(out) => {
+                    for it in out.instance_types() {
+                        let archs = it
+                            .processor_info()
+                            .map(|p| p.supported_architectures().iter().map(|a| a.as_str().to_string()).collect())
+                            .unwrap_or_default();
+                        facts.instance_types.insert(t.clone(), archs);
+                    }
+                }
+                Err(e) => {
+                    let code = e.as_service_error().and_then(|s| aws_sdk_ec2::error::ProvideErrorMetadata::code(s)).unwrap_or("");
+                    if !code.starts_with("InvalidInstanceType") {
+                        return Err(err("DescribeInstanceTypes", aws_sdk_ec2::error::DisplayErrorContext(e)));
+                    }
+                }
+            }
+        }
+        let ssm = self.ssm();
+        for chunk in params.chunks(10) {
+            let out = ssm
+                .get_parameters()
+                .set_names(Some(chunk.to_vec()))
+                .send()
+                .await
+                .map_err(|e| err("SSM GetParameters", aws_sdk_ssm::error::DisplayErrorContext(e)))?;
+            for p in out.parameters() {
+                if let Some(n) = p.name() {
+                    facts.ssm_parameters.insert(n.to_string(), true);
+                }
+            }
+            for n in out.invalid_parameters() {
+                facts.ssm_parameters.insert(n.clone(), false);
+            }
+        }
+        let eks = self.eks();
+        for a in addons {
+            let out = eks
+                .describe_addon_versions()
+                .addon_name(a)
+                .kubernetes_version(k8s_version)
+                .send()
+                .await
+                .map_err(|e| err("EKS DescribeAddonVersions", aws_sdk_eks::error::DisplayErrorContext(e)))?;
+            let versions = out
+                .addons()
+                .iter()
+                .flat_map(|ai| ai.addon_versions().iter().filter_map(|v| v.addon_version().map(String::from)))
+                .collect();
+            facts.addon_versions.insert(a.clone(), versions);
+        }
+        Ok(facts)
+    }
+}
