@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 
 pub mod apply;
+mod facts;
 pub use apply::{ApplyError, Progress};
 
 mod ctx;
@@ -33,6 +34,9 @@ pub enum ExecError {
     /// STS GetCallerIdentity failed.
     #[error("STS GetCallerIdentity failed: {0}")]
     CallerIdentity(String),
+    /// A read-only look-up for the preview rules failed.
+    #[error("{0}")]
+    Lookup(String),
     /// STS answered without an account id.
     #[error("STS GetCallerIdentity returned no account id")]
     MissingAccount,
