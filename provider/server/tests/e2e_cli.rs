@@ -107,3 +107,29 @@ fn aws_backed_check_refuses_an_instance_type_the_region_does_not_offer() {
     assert_ne!(r.code, Some(0), "preview must fail:\n{}", r.out);
     assert!(r.out.contains("SEKS-NODE-012") && r.out.contains("m6g.huge9"), "{}", r.out);
 }
+
+#[test]
+fn secrets_never_appear_in_state_or_logs() {
+    let emu = Emulator::start();
+    let ws = Workspace::new("examples/yaml-minimal");
+    ws.init_stack(&emu.endpoints());
+    const SECRET_KEY: &str = "s3cr3t-value-for-the-secret-scan";
+    for (k, v) in [("secure-eks:accessKey", "AKIASECRETSCAN00001"), ("secure-eks:secretKey", SECRET_KEY)] {
+        let r = ws.pulumi(&["config", "set", "--secret", k, v]);
+        assert_eq!(r.code, Some(0), "{}", r.out);
+    }
+    let up = ws.pulumi(&["up", "--yes", "--non-interactive", "--skip-preview", "-v=9", "--logtostderr", "--logflow"]);
+    assert_eq!(up.code, Some(0), "up failed:\n{}", up.out.chars().rev().take(4000).collect::<String>().chars().rev().collect::<String>());
+    let shown = ws.pulumi(&["stack", "output", "kubeconfig", "--show-secrets"]);
+    let ca_line = shown.out.lines().find(|l| l.contains("certificate-authority-data")).unwrap_or("").trim().to_string();
+    assert!(!ca_line.is_empty(), "{}", shown.out);
+    let export = ws.pulumi(&["stack", "export"]);
+    assert_eq!(export.code, Some(0));
+    for (what, text) in [("state export", &export.out), ("provider and engine logs (-v=9)", &up.out)] {
+        assert!(!text.contains(SECRET_KEY), "secretKey in plaintext in {what}");
+        assert!(!text.contains(&ca_line), "kubeconfig in plaintext in {what}");
+        assert!(!text.contains("get-token"), "kubeconfig in plaintext in {what}");
+    }
+    let destroy = ws.pulumi(&["destroy", "--yes", "--non-interactive", "--skip-preview"]);
+    assert_eq!(destroy.code, Some(0), "{}", destroy.out);
+}

@@ -592,3 +592,56 @@ mod tests {
         assert_eq!(configuration["env"]["WARM_IP_TARGET"], "5");
     }
 }
+
+#[cfg(test)]
+mod least_privilege {
+    use super::*;
+    use crate::model::Autoname;
+
+    /// Every policy document this plan creates: no `*` action outside the autoscaler's documented
+    /// read set, writes scoped by a condition, and every web-identity trust conditioned on `:sub`
+    /// and `:aud` with StringEquals (no wildcards).
+    #[test]
+    fn every_policy_we_create_is_least_privilege() {
+        let spec: ClusterArgs = serde_json::from_value(json!({
+            "kubernetesVersion": "1.34",
+            "nodeGroups": [{"name": "g", "instanceTypes": ["m7g.large"]}],
+            "serviceAccountRoles": [{"namespace": "app", "name": "web", "policyArns": ["arn:aws:iam::aws:policy/ReadOnlyAccess"]}]
+        }))
+        .unwrap();
+        let p = plan(&spec.with_defaults(Autoname::Proposed("lp"), Some("us-east-1")), "us-east-1", &BTreeMap::new()).unwrap();
+        let mut audited = 0;
+        for step in &p.steps {
+            let Action::Role { trust_policy, inline_policy, .. } = &step.action else { continue };
+            let trust: serde_json::Value = serde_json::from_str(trust_policy).unwrap();
+            for st in trust["Statement"].as_array().unwrap() {
+                if st["Principal"].get("Federated").is_some() {
+                    let eq = st["Condition"]["StringEquals"].as_object().expect("web identity trust needs StringEquals");
+                    assert!(eq.keys().any(|k| k.ends_with(":sub")) && eq.keys().any(|k| k.ends_with(":aud")), "{}", step.id);
+                    assert!(eq.values().all(|v| !v.as_str().unwrap_or("").contains('*')), "{}: wildcard in trust", step.id);
+                    assert!(st["Condition"].get("StringLike").is_none(), "{}", step.id);
+                } else {
+                    assert!(st["Principal"]["Service"].as_str().is_some_and(|s| s.ends_with(".amazonaws.com")), "{}", step.id);
+                }
+            }
+            let Some(doc) = inline_policy else { continue };
+            let pol: serde_json::Value = serde_json::from_str(doc).unwrap();
+            for st in pol["Statement"].as_array().unwrap() {
+                let actions: Vec<&str> = match &st["Action"] {
+                    serde_json::Value::String(s) => vec![s.as_str()],
+                    serde_json::Value::Array(a) => a.iter().filter_map(|x| x.as_str()).collect(),
+                    _ => vec![],
+                };
+                for a in &actions {
+                    assert!(!a.contains('*'), "{}: wildcard action {a}", step.id);
+                }
+                let read_only = actions.iter().all(|a| AUTOSCALER_READ_ACTIONS.contains(a));
+                if st["Resource"] == "*" && !read_only {
+                    assert!(st.get("Condition").is_some(), "{}: write actions on * need a condition", step.id);
+                }
+                audited += 1;
+            }
+        }
+        assert!(audited >= 2, "expected the autoscaler policy statements");
+    }
+}
