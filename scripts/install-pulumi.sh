@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
-# Builds the real Pulumi CLI and its YAML language host from pinned Go modules and
-# installs them into a cache directory outside the clone:
+# Builds the real Pulumi CLI and its YAML language host from pinned Go modules, and
+# our own SDK-generation-only language hosts, and installs them into a cache
+# directory outside the clone:
 #
 #   ${SECURE_EKS_CACHE:-$HOME/.cache/secure-eks}/pulumi-v3.259.0/bin/
 #     pulumi                     github.com/pulumi/pulumi/pkg/v3/cmd/pulumi        v3.259.0
 #     pulumi-language-yaml       github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml v1.38.1
+#     pulumi-language-nodejs     tools/langhost (ours; one binary, hard-linked under
+#     pulumi-language-python       four names): only GeneratePackage, for
+#     pulumi-language-go           `pulumi package gen-sdk`; it cannot run programs
+#     pulumi-language-dotnet
 #
-# The nodejs, python and go language hosts are Go modules inside pulumi/pulumi that
-# are never tagged, so the module proxy serves them at no version (403 for v3.259.0
-# and for the release commit). They are not built here, and no upstream source is
-# copied into this repository; see tools/pulumi/README.md.
+# The official nodejs, python and go language hosts are Go modules inside
+# pulumi/pulumi that are never tagged, so the module proxy serves them at no
+# version (403 for v3.259.0 and for the release commit). They are not built here,
+# and no upstream source is copied into this repository; see tools/pulumi/README.md.
 #
-# The versions are pinned by the wrapper modules tools/pulumi/go.mod and
-# tools/pulumi/yaml/go.mod (and their committed go.sum); see tools/pulumi/README.md.
+# The versions are pinned by the modules tools/pulumi/go.mod, tools/pulumi/yaml/go.mod
+# and tools/langhost/go.mod (and their committed go.sum); see tools/pulumi/README.md.
 #
 # Usage:   PULUMI_BIN=$(scripts/install-pulumi.sh | tail -1)
 #          scripts/install-pulumi.sh --force      # rebuild even if up to date
@@ -45,20 +50,27 @@ done
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 tools_dir=$repo_root/tools/pulumi
+langhost_dir=$repo_root/tools/langhost
 cache_root=${SECURE_EKS_CACHE:-$HOME/.cache/secure-eks}
 prefix=$cache_root/pulumi-$PULUMI_VERSION
 bin_dir=$prefix/bin
 stamp_file=$prefix/.build-stamp
 
-binaries=(pulumi pulumi-language-yaml)
+# Our language hosts: one binary, installed under these names (the name picks the language).
+langhosts=(pulumi-language-nodejs pulumi-language-python pulumi-language-go pulumi-language-dotnet)
+binaries=(pulumi pulumi-language-yaml "${langhosts[@]}")
+# GetPluginInfo version of our hosts: the pkg/v3 code generators they embed, marked as ours.
+LANGHOST_VERSION=${PULUMI_VERSION#v}+secure-eks
 
-# Fingerprint of everything that determines the build: pins and flags. A change to any of them triggers a rebuild.
-build_flags_id="trimpath;osusergo,grpcnotrace;-s -w;CGO_ENABLED=0;$PULUMI_VERSION;$PULUMI_YAML_VERSION"
+# Fingerprint of everything that determines the build: pins, flags and the sources of
+# tools/pulumi and tools/langhost (including files it embeds). A change to any of them
+# triggers a rebuild.
+build_flags_id="trimpath;osusergo,grpcnotrace;-s -w;CGO_ENABLED=0;$PULUMI_VERSION;$PULUMI_YAML_VERSION;$LANGHOST_VERSION;${langhosts[*]}"
 fingerprint() {
   (
-    cd "$tools_dir"
+    cd "$repo_root/tools"
     printf '%s\n' "$build_flags_id"
-    find . -type f \( -name '*.go' -o -name 'go.mod' -o -name 'go.sum' \) -print0 \
+    find pulumi langhost -type f \( -name '*.go' -o -name 'go.mod' -o -name 'go.sum' -o -name '*.png' \) -print0 \
       | LC_ALL=C sort -z | xargs -0 sha256sum
   ) | sha256sum | cut -d' ' -f1
 }
@@ -74,6 +86,7 @@ up_to_date() {
 }
 
 [[ -d $tools_dir ]] || die "missing $tools_dir"
+[[ -d $langhost_dir ]] || die "missing $langhost_dir"
 
 if [[ $force == 0 ]] && up_to_date; then
   log "pulumi $PULUMI_VERSION already installed"
@@ -95,7 +108,8 @@ fi
 
 # --- Go toolchain ------------------------------------------------------------
 command -v go >/dev/null 2>&1 || die "go not found on PATH (need Go >= the go directive of tools/pulumi/go.mod)"
-need_go=$(sed -n 's/^go \([0-9.]*\)$/\1/p' "$tools_dir/go.mod" "$tools_dir/yaml/go.mod" | sort -V | tail -1)
+need_go=$(sed -n 's/^go \([0-9.]*\)$/\1/p' "$tools_dir/go.mod" "$tools_dir/yaml/go.mod" "$langhost_dir/go.mod" \
+  | sort -V | tail -1)
 # GOTOOLCHAIN=local: never try to download a toolchain; fail clearly instead.
 export GOTOOLCHAIN=local
 have_go=$(go env GOVERSION | sed 's/^go//')
@@ -133,12 +147,25 @@ log "building pulumi-language-yaml $PULUMI_YAML_VERSION ($((SECONDS - start))s s
     -o "$stage/pulumi-language-yaml" \
     github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml
 ) >&2
+log "building our SDK-generation language hosts (tools/langhost) ($((SECONDS - start))s so far)"
+(
+  cd "$langhost_dir"
+  go build "${common_flags[@]}" \
+    -ldflags "-s -w -X main.version=$LANGHOST_VERSION" \
+    -o "$stage/${langhosts[0]}" \
+    .
+) >&2
+for f in "${langhosts[@]:1}"; do
+  ln "$stage/${langhosts[0]}" "$stage/$f"
+done
 
 for f in "${binaries[@]}"; do
   [[ -x $stage/$f ]] || die "build did not produce $f"
 done
 got=$("$stage/pulumi" version)
 [[ $got == "$PULUMI_VERSION" ]] || die "built pulumi reports version '$got', expected $PULUMI_VERSION"
+got=$("$stage/${langhosts[0]}" --version)
+[[ $got == "$LANGHOST_VERSION" ]] || die "built ${langhosts[0]} reports version '$got', expected $LANGHOST_VERSION"
 
 # Swap the staged directory in, then record the fingerprint.
 rm -f "$stamp_file"
@@ -150,5 +177,5 @@ rm -rf "$bin_dir.old"
 fingerprint >"$stamp_file"
 trap - EXIT
 
-log "installed pulumi $PULUMI_VERSION and the YAML language host in $((SECONDS - start))s"
+log "installed pulumi $PULUMI_VERSION, the YAML language host and our SDK-generation hosts in $((SECONDS - start))s"
 printf '%s\n' "$bin_dir"

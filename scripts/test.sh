@@ -29,6 +29,9 @@ SECURE_EKS_PLUGIN="$(pwd)/${CARGO_TARGET_DIR:-target}/debug/pulumi-resource-secu
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 
+step "generated SDKs are fresh and build (nodejs tsc, python wheel, go build/vet)"
+scripts/check-sdk.sh 2>&1 | tee -a "$log"
+
 step "emulator smoke test"
 "$SECURE_EKS_EMULATOR_PYTHON" -m pytest -q -p no:cacheprovider tests/emulator/smoke_test.py 2>&1 | tee -a "$log"
 
@@ -42,5 +45,6 @@ set -e
 passed=$(grep -hoE '(ok|FAILED)\. [0-9]+ passed; [0-9]+ failed' "$log" | awk '{p+=$2; f+=$4} END {print p+0}')
 failed=$(grep -hoE '(ok|FAILED)\. [0-9]+ passed; [0-9]+ failed' "$log" | awk '{p+=$2; f+=$4} END {print f+0}')
 py_passed=$(grep -hoE '^[0-9]+ passed' "$log" | awk '{s+=$1} END {print s+0}')
-echo "tests: $((passed + py_passed)) passed, $((failed)) failed"
+sdk_passed=$(grep -hoE '^sdk: [0-9]+ passed' "$log" | awk '{s+=$2} END {print s+0}')
+echo "tests: $((passed + py_passed + sdk_passed)) passed, $((failed)) failed"
 exit "$rc"

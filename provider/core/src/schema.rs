@@ -11,7 +11,7 @@ use serde_json::{json, Map, Value};
 use crate::model::{ClusterArgs, ClusterOutputs, ProviderConfig};
 use crate::{CLUSTER_TOKEN, PACKAGE, VERSION};
 
-/// The Go module path of the generated Go SDK.
+/// The Go import path of the generated Go SDK's package (the module is its parent, `sdk/go`).
 pub const GO_MODULE: &str = "github.com/secure-eks/pulumi-secure-eks/sdk/go/secureeks";
 
 fn token(name: &str) -> String {
@@ -256,7 +256,6 @@ pub fn package_schema() -> Value {
             },
             "go": {
                 "importBasePath": GO_MODULE,
-                "rootPackageName": "secureeks",
                 "generateResourceContainerTypes": true,
                 "respectSchemaVersion": true
             },
