@@ -49,22 +49,12 @@ impl Rule for InstanceTypes {
                             fix: format!("replace {missing:?} in {path} with a type listed by `aws ec2 describe-instance-types`"),
                         });
                     }
-                    let mut seen: Vec<(&'static str, &str)> = ng
+                    let archs = ng
                         .instance_types
                         .iter()
-                        .filter_map(|t| aws.instance_types.get(t).and_then(|a| eks_arch(a)).map(|a| (a, t.as_str())))
+                        .filter_map(|t| aws.instance_types.get(t).and_then(|a| eks_arch(a)).map(|a| (a.to_string(), t.as_str())))
                         .collect();
-                    seen.sort();
-                    seen.dedup_by_key(|(a, _)| *a);
-                    (seen.len() > 1).then(|| Finding {
-                        path: path.clone(),
-                        problem: format!(
-                            "AWS reports different architectures: {}",
-                            seen.iter().map(|(a, t)| format!("{t} is {a}")).collect::<Vec<_>>().join(", ")
-                        ),
-                        expected: "one architecture per node group (the AMI follows it)".into(),
-                        fix: format!("split {p} into one group per architecture"),
-                    })
+                    mixed_arch_finding(&p, archs, "according to AWS, the group")
                 })
             })
             .collect()
@@ -87,7 +77,7 @@ mod tests {
     fn fail() {
         let mut facts = golden_aws();
         facts.instance_types.insert("m8x.large".into(), vec!["x86_64".into()]);
-        expect!["SEKS-NODE-012 [HIGH] nodeGroups[0].instanceTypes: AWS reports different architectures: m7g.large is arm64, m8x.large is x86_64; expected one architecture per node group (the AMI follows it). Fix: split nodeGroups[0] into one group per architecture. Refs: none"].assert_eq(&with_aws(facts, || {
+        expect!["SEKS-NODE-012 [HIGH] nodeGroups[0].instanceTypes: according to AWS, the group mixes architectures (m7g.large is arm64, m8x.large is x86_64); expected all instance types of one architecture (the AMI follows it). Fix: split nodeGroups[0] into one group per architecture. Refs: none"].assert_eq(&with_aws(facts, || {
             run(&RULE, with(|s| s["nodeGroups"][0]["instanceTypes"] = json!(["m7g.large", "m8x.large"])), &[])
         }));
         expect![[r#"SEKS-NODE-012 [HIGH] nodeGroups[1].instanceTypes: "z9q.large" is not offered in us-east-1 (DescribeInstanceTypes does not list it); expected instance types available in the region. Fix: replace "z9q.large" in nodeGroups[1].instanceTypes with a type listed by `aws ec2 describe-instance-types`. Refs: none"#]].assert_eq(&with_aws(golden_aws(), || {

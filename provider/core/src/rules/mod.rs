@@ -481,3 +481,65 @@ pub fn rules_doc() -> String {
     }
     s
 }
+
+/// Scan every string input (after defaults) and every unknown: unknown paths that `skip` does not
+/// exclude are deferred, and `judge` may turn a known string into a finding. Shared by the rules
+/// that look at all strings at once (leaked Output text, world-open CIDRs).
+pub(crate) fn scan_strings(
+    ctx: &RuleCtx<'_>,
+    skip: impl Fn(&Path) -> bool,
+    judge: impl Fn(&Path, &str) -> Option<Finding>,
+) -> Vec<Outcome> {
+    fn walk(
+        v: &serde_json::Value,
+        path: Path,
+        skip: &dyn Fn(&Path) -> bool,
+        judge: &dyn Fn(&Path, &str) -> Option<Finding>,
+        out: &mut Vec<Outcome>,
+    ) {
+        if skip(&path) {
+            return;
+        }
+        match v {
+            serde_json::Value::String(s) => out.extend(judge(&path, s).map(Outcome::Fail)),
+            serde_json::Value::Array(a) => {
+                for (i, x) in a.iter().enumerate() {
+                    walk(x, path.i(i), skip, judge, out);
+                }
+            }
+            serde_json::Value::Object(m) => {
+                for (k, x) in m {
+                    walk(x, path.k(k.clone()), skip, judge, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out: Vec<Outcome> = ctx
+        .annotations
+        .unknowns
+        .keys()
+        .filter(|p| !skip(p))
+        .map(|p| Outcome::Deferred(p.clone()))
+        .collect();
+    if let Ok(json) = serde_json::to_value(ctx.spec) {
+        walk(&json, Path::root(), &skip, &judge, &mut out);
+    }
+    out
+}
+
+/// The finding for a node group whose instance types span more than one architecture, given
+/// each type's architecture (from the static table or from AWS). `None` when there is one.
+pub(crate) fn mixed_arch_finding(group: &Path, mut archs: Vec<(String, &str)>, source: &str) -> Option<Finding> {
+    archs.sort();
+    archs.dedup_by(|a, b| a.0 == b.0);
+    (archs.len() > 1).then(|| Finding {
+        path: group.k("instanceTypes"),
+        problem: format!(
+            "{source} mixes architectures ({})",
+            archs.iter().map(|(a, t)| format!("{t} is {a}")).collect::<Vec<_>>().join(", ")
+        ),
+        expected: "all instance types of one architecture (the AMI follows it)".into(),
+        fix: format!("split {group} into one group per architecture"),
+    })
+}

@@ -31,52 +31,20 @@ fn skipped(p: &Path) -> bool {
             .any(|s| matches!(s, Seg::Key(k) if k == "userData" || k == "inlinePolicy"))
 }
 
-fn walk(v: &serde_json::Value, path: Path, out: &mut Vec<Outcome>) {
-    if skipped(&path) {
-        return;
-    }
-    match v {
-        serde_json::Value::String(s) => {
-            if let Some(tok) = world_cidr_in(s) {
-                out.push(Outcome::Fail(Finding {
-                    path: path.clone(),
-                    problem: format!("the value contains {tok}, which matches every address on the internet"),
-                    expected: "specific CIDRs (the VPC, the pod CIDR, or named office ranges)".into(),
-                    fix: format!("replace {tok} in {path} with the CIDRs that need it, e.g. 10.0.0.0/16"),
-                }));
-            }
-        }
-        serde_json::Value::Array(a) => {
-            for (i, x) in a.iter().enumerate() {
-                walk(x, path.i(i), out);
-            }
-        }
-        serde_json::Value::Object(m) => {
-            for (k, x) in m {
-                walk(x, path.k(k.clone()), out);
-            }
-        }
-        _ => {}
-    }
-}
-
 impl Rule for WorldCidrs {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
 
     fn check(&self, ctx: &RuleCtx<'_>) -> Vec<Outcome> {
-        let mut out: Vec<Outcome> = ctx
-            .annotations
-            .unknowns
-            .keys()
-            .filter(|p| !skipped(p))
-            .map(|p| Outcome::Deferred(p.clone()))
-            .collect();
-        if let Ok(json) = serde_json::to_value(ctx.spec) {
-            walk(&json, Path::root(), &mut out);
-        }
-        out
+        scan_strings(ctx, skipped, |path, s| {
+            world_cidr_in(s).map(|tok| Finding {
+                path: path.clone(),
+                problem: format!("the value contains {tok}, which matches every address on the internet"),
+                expected: "specific CIDRs (the VPC, the pod CIDR, or named office ranges)".into(),
+                fix: format!("replace {tok} in {path} with the CIDRs that need it, e.g. 10.0.0.0/16"),
+            })
+        })
     }
 }
 

@@ -41,22 +41,12 @@ impl Rule for OneArch {
                             fix: format!("correct {bad:?} in {path}"),
                         });
                     }
-                    let mut archs: Vec<(Arch, &str)> = ng
+                    let archs = ng
                         .instance_types
                         .iter()
-                        .filter_map(|t| instance_arch(t).map(|a| (a, t.as_str())))
+                        .filter_map(|t| instance_arch(t).map(|a| (a.to_string(), t.as_str())))
                         .collect();
-                    archs.sort();
-                    archs.dedup_by_key(|(a, _)| *a);
-                    (archs.len() > 1).then(|| Finding {
-                        path: path.clone(),
-                        problem: format!(
-                            "the group mixes architectures ({})",
-                            archs.iter().map(|(a, t)| format!("{t} is {a}")).collect::<Vec<_>>().join(", ")
-                        ),
-                        expected: "all instance types of one architecture".into(),
-                        fix: format!("split {p} into one group per architecture"),
-                    })
+                    mixed_arch_finding(&p, archs, "the group")
                 })
             })
             .collect()
@@ -77,7 +67,7 @@ mod tests {
 
     #[test]
     fn fail() {
-        expect!["SEKS-NODE-004 [HIGH] nodeGroups[0].instanceTypes: the group mixes architectures (m7i.large is x86_64, m7g.large is arm64); expected all instance types of one architecture. Fix: split nodeGroups[0] into one group per architecture. Refs: none"].assert_eq(&run(&RULE, with(|s| s["nodeGroups"][0]["instanceTypes"] = json!(["m7g.large", "m7i.large"])), &[]));
+        expect!["SEKS-NODE-004 [HIGH] nodeGroups[0].instanceTypes: the group mixes architectures (m7g.large is arm64, m7i.large is x86_64); expected all instance types of one architecture (the AMI follows it). Fix: split nodeGroups[0] into one group per architecture. Refs: none"].assert_eq(&run(&RULE, with(|s| s["nodeGroups"][0]["instanceTypes"] = json!(["m7g.large", "m7i.large"])), &[]));
         expect![[r#"SEKS-NODE-004 [HIGH] nodeGroups[0].instanceTypes: "large" is not an EC2 instance type; expected types like m7g.large or m7i.large. Fix: correct "large" in nodeGroups[0].instanceTypes. Refs: none"#]].assert_eq(&run(&RULE, with(|s| s["nodeGroups"][0]["instanceTypes"] = json!(["large"])), &[]));
     }
 

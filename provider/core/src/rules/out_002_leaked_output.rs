@@ -20,49 +20,20 @@ fn is_user_data(p: &Path) -> bool {
     matches!(p.last(), Some(Seg::Key(k)) if k == "userData")
 }
 
-fn walk(v: &serde_json::Value, path: Path, out: &mut Vec<Outcome>) {
-    match v {
-        serde_json::Value::String(s) if !is_user_data(&path) => {
-            if let Some(marker) = leaked_output_marker(s) {
-                out.push(Outcome::Fail(Finding {
-                    path: path.clone(),
-                    problem: format!("the value contains {marker:?}: an Output was turned into a string before it resolved"),
-                    expected: "the resolved value".into(),
-                    fix: "pass the Output itself, or build the string with pulumi.interpolate / Output.concat / fn::join".into(),
-                }));
-            }
-        }
-        serde_json::Value::Array(a) => {
-            for (i, x) in a.iter().enumerate() {
-                walk(x, path.i(i), out);
-            }
-        }
-        serde_json::Value::Object(m) => {
-            for (k, x) in m {
-                walk(x, path.k(k.clone()), out);
-            }
-        }
-        _ => {}
-    }
-}
-
 impl Rule for LeakedOutput {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
 
     fn check(&self, ctx: &RuleCtx<'_>) -> Vec<Outcome> {
-        let mut out: Vec<Outcome> = ctx
-            .annotations
-            .unknowns
-            .keys()
-            .filter(|p| !is_user_data(p))
-            .map(|p| Outcome::Deferred(p.clone()))
-            .collect();
-        if let Ok(json) = serde_json::to_value(ctx.spec) {
-            walk(&json, Path::root(), &mut out);
-        }
-        out
+        scan_strings(ctx, is_user_data, |path, s| {
+            leaked_output_marker(s).map(|marker| Finding {
+                path: path.clone(),
+                problem: format!("the value contains {marker:?}: an Output was turned into a string before it resolved"),
+                expected: "the resolved value".into(),
+                fix: "pass the Output itself, or build the string with pulumi.interpolate / Output.concat / fn::join".into(),
+            })
+        })
     }
 }
 
