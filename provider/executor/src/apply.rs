@@ -4,9 +4,18 @@
 //! - **apply**: a step starts when all its dependencies finished (at most
 //!   [`graph::CONCURRENCY`] at once). Each step adopts what exists (the prior run's id, else the
 //!   `secure-eks:cluster` + `secure-eks:step` tags, else the deterministic name) and creates only
-//!   what is missing, then converges the idempotent settings. A step records its output as soon
-//!   as the AWS id is known, so a failure or cancellation later still reports the resource in
-//!   [`ApplyError::done`]. After the first failure no new step starts; running ones finish.
+//!   what is missing, then converges an adopted resource to the plan where AWS changes it in
+//!   place (after a change of inputs, `apply(new_plan, prior_outputs)`): the cluster's Kubernetes
+//!   version (one minor up), endpoint access and logging; node group sizes, labels, taints,
+//!   version, AMI release and launch template version; addon version and configuration; log
+//!   retention; a new launch template version; role trust, policies and boundary; access policy.
+//!   Every setting is compared with what AWS describes first, so an apply with nothing to change
+//!   makes no mutating call; what cannot change in place (e.g. a node group's instance types) is
+//!   a step error naming the setting, before any call. Updates are waited for (DescribeUpdate,
+//!   then the SDK's ACTIVE waiters) with named timeouts, and cancellation stops the wait. A step
+//!   records its output as soon as the AWS id is known, so a failure or cancellation later still
+//!   reports the resource in [`ApplyError::done`]. After the first failure no new step starts;
+//!   running ones finish.
 //! - **destroy**: a recorded step is deleted once every step that depends on it (directly or
 //!   through steps that were never created) is gone. Existing resources (`Existing*` steps) are
 //!   never deleted; "not found" counts as deleted.
@@ -19,7 +28,7 @@ use futures::StreamExt;
 use secure_eks_core::plan::{Action, Plan, Step, StepOutput, StepOutputs};
 use tokio_util::sync::CancellationToken;
 
-use crate::ctx::{Ctx, StepError, EXTRA_EXISTING};
+use crate::ctx::{Ctx, StepError, EXTRA_EXISTING, RETIRED_SEP};
 use crate::graph::{self, Node};
 use crate::{ec2, eks, iam, kms, logs, Aws};
 
@@ -89,7 +98,9 @@ impl Kind {
 
     /// The planner's step id conventions.
     fn of_id(id: &str) -> Option<Kind> {
+        // A retired resource's key starts with its kind and `~` (see `ctx::retired_key`).
         let head = id.split('/').next().unwrap_or_default();
+        let head = head.split(RETIRED_SEP).next().unwrap_or_default();
         Some(match head {
             "vpc" if id.contains('/') => Kind::VpcCidr,
             "vpc" => Kind::Vpc,
@@ -136,6 +147,22 @@ fn is_existing(plan: &Plan, id: &str, o: &StepOutput) -> bool {
         Some(Action::ExistingVpc { .. } | Action::ExistingSubnet { .. } | Action::ExistingKmsKey { .. })
     );
     by_action || o.extra.get(EXTRA_EXISTING).is_some_and(|v| v == "true")
+}
+
+/// The step of `plan`, other than `id`, that now owns the resource recorded as `o` under `id`,
+/// if any. Roles and access entries are named from inputs that can move between steps (the
+/// planner numbers them by position): such a resource must not be deleted with the step that no
+/// longer names it, since the other step adopted it.
+fn claimed_by<'p>(plan: &'p Plan, id: &str, kind: Kind, o: &StepOutput) -> Option<&'p str> {
+    plan.steps
+        .iter()
+        .filter(|s| s.id != id)
+        .find(|s| match (&s.action, kind) {
+            (Action::Role { name, .. }, Kind::Role) => *name == o.id,
+            (Action::AccessEntry { principal_arn, .. }, Kind::Access) => *principal_arn == o.id,
+            _ => false,
+        })
+        .map(|s| s.id.as_str())
 }
 
 fn kind(plan: &Plan, id: &str) -> Option<Kind> {
@@ -350,6 +377,11 @@ impl Aws {
                 let Some(k) = kind(&ctx.plan, &id) else {
                     return Err(StepError::Invalid("unknown kind of step".into()));
                 };
+                if let Some(owner) = claimed_by(&ctx.plan, &id, k, &o) {
+                    ctx.say(format!("{id}: {} now belongs to step {owner}; kept", o.id));
+                    ctx.forget(&id);
+                    return Ok(());
+                }
                 ctx.say(format!("{id}: deleting {}", o.id));
                 match delete(&ctx, k, &o).await {
                     Ok(()) => {
@@ -429,6 +461,10 @@ mod tests {
         assert_eq!(Kind::of_id("role/sa/app/web"), Some(Kind::Role));
         assert_eq!(Kind::of_id("nodegroup/general"), Some(Kind::NodeGroup));
         assert_eq!(Kind::of_id("mystery"), None);
+        // Resources a step no longer names are kept as `<kind>~<step>~<id>`.
+        assert_eq!(Kind::of_id(&crate::ctx::retired_key("access/0", "arn:aws:iam::123456789012:role/admin")), Some(Kind::Access));
+        assert_eq!(Kind::of_id(&crate::ctx::retired_key("role/sa/app/web", "demo-sa-0")), Some(Kind::Role));
+        assert_eq!(crate::ctx::retired_key("role/sa/app/web", "demo-sa-0"), "role~role/sa/app/web~demo-sa-0");
     }
 
     #[test]

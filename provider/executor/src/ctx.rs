@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -19,6 +20,17 @@ pub(crate) const TAG_CLUSTER: &str = "secure-eks:cluster";
 pub(crate) const TAG_STEP: &str = "secure-eks:step";
 /// `extra` key marking an output as a resource we did not create (never deleted).
 pub(crate) const EXTRA_EXISTING: &str = "existing";
+/// Separates the parts of the key of a resource a step no longer names ([`retired_key`]).
+pub(crate) const RETIRED_SEP: char = '~';
+
+/// The output key of resource `id` that step `step` no longer names: `<kind>~<step>~<id>`, e.g.
+/// `role~role/sa/app/web~demo-sa-0`. It keeps the step's kind as its head (for destroy) and does
+/// not start like any planner step id (so the outputs do not show it as, e.g., a service account
+/// role).
+pub(crate) fn retired_key(step: &str, id: &str) -> String {
+    let head = step.split('/').next().unwrap_or_default();
+    format!("{head}{RETIRED_SEP}{step}{RETIRED_SEP}{id}")
+}
 
 /// Why one step failed.
 #[derive(Debug, thiserror::Error)]
@@ -130,10 +142,6 @@ impl Ctx {
         }
     }
 
-    pub(crate) fn is_cancelled(&self) -> bool {
-        self.cancel.is_cancelled()
-    }
-
     /// Await `fut` unless the run is cancelled first (used around the SDK waiters).
     pub(crate) async fn wait<T, E: std::error::Error>(&self, fut: impl Future<Output = Result<T, E>>) -> Result<T, StepError> {
         tokio::select! {
@@ -142,9 +150,36 @@ impl Ctx {
         }
     }
 
+    /// Sleep for `d` unless the run is cancelled first.
+    pub(crate) async fn sleep(&self, d: Duration) -> Result<(), StepError> {
+        tokio::select! {
+            _ = tokio::time::sleep(d) => Ok(()),
+            _ = self.cancel.cancelled() => Err(StepError::Cancelled),
+        }
+    }
+
     /// The output an earlier run recorded for `id`.
     pub(crate) fn prior(&self, id: &str) -> Option<&StepOutput> {
         self.prior.get(id)
+    }
+
+    /// Outputs an earlier run recorded for resource `resource` under any step whose id starts with
+    /// `prefix` (e.g. `role/`): what was done to a resource is known by its name even when the
+    /// step that owns the name changed (the planner names some resources by position).
+    pub(crate) fn prior_for(&self, prefix: &str, resource: &str) -> Vec<&StepOutput> {
+        self.prior.iter().filter(|(k, o)| k.starts_with(prefix) && o.id == resource).map(|(_, o)| o).collect()
+    }
+
+    /// The step's prior output when it names another resource than `resource` (the inputs changed
+    /// the name): that resource is moved to its own key ([`retired_key`]), which no plan has, so it
+    /// is deleted with the other orphans after the run converged (unless a step of the plan now
+    /// owns it, see `apply::claimed_by`). Returns the retired output.
+    pub(crate) fn retire_if_renamed(&self, step: &str, resource: &str) -> Option<StepOutput> {
+        let old = self.prior(step).filter(|p| p.id != resource)?.clone();
+        let mut outs = self.outputs.lock().unwrap_or_else(PoisonError::into_inner);
+        outs.remove(step);
+        outs.insert(retired_key(step, &old.id), old.clone());
+        Some(old)
     }
 
     /// The output recorded for step `id` in this run (or carried over from the prior run).
@@ -236,6 +271,13 @@ impl Ctx {
     /// back the deleted resource from the API's idempotency cache; retries within one generation
     /// reuse the token. At most 43 ASCII characters (EC2 allows 64).
     pub(crate) fn token(&self, step: &Step) -> String {
+        self.token_for(step, &[])
+    }
+
+    /// [`Ctx::token`] that also covers `names`: the inputs that name the resource when they can
+    /// change while the step id stays (an access entry's principal is planned by position), so
+    /// that a create for a new name never meets the cached answer for the old one.
+    pub(crate) fn token_for(&self, step: &Step, names: &[&str]) -> String {
         let outs = self.outputs();
         let mut parts: Vec<String> = Vec::new();
         for d in &step.deps {
@@ -246,9 +288,44 @@ impl Ctx {
                 parts.push(o.extra.get("createdAt").cloned().unwrap_or_default());
             }
         }
-        let refs: Vec<&str> = parts.iter().map(String::as_str).collect();
+        let mut refs: Vec<&str> = parts.iter().map(String::as_str).collect();
+        refs.extend_from_slice(names);
         format!("secure-eks-{:016x}{:016x}", fnv1a(&[&self.plan.cluster_name, &step.id]), fnv1a(&refs))
     }
+}
+
+/// Delay between polls of the hand-written waits ([`poll`]).
+pub(crate) const POLL_INTERVAL: Duration = Duration::from_secs(5);
+
+/// Poll `f` until it returns `Some`, for conditions the SDK has no waiter for. Each call is
+/// retried by the SDK itself; this only waits between observations, and stops at once when the
+/// run is cancelled (also while an observation is in flight).
+pub(crate) async fn poll<T, F, Fut>(ctx: &Ctx, what: &str, timeout: Duration, mut f: F) -> Result<T, StepError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Option<T>, StepError>>,
+{
+    let start = tokio::time::Instant::now();
+    loop {
+        let observed = tokio::select! {
+            r = f() => r?,
+            _ = ctx.cancel.cancelled() => return Err(StepError::Cancelled),
+        };
+        if let Some(v) = observed {
+            return Ok(v);
+        }
+        if start.elapsed() >= timeout {
+            return Err(StepError::Invalid(format!("timed out after {}s waiting for {what}", timeout.as_secs())));
+        }
+        ctx.sleep(POLL_INTERVAL.min(timeout.saturating_sub(start.elapsed()))).await?;
+    }
+}
+
+/// An idempotency token for a later change of an existing resource (e.g. a new launch template
+/// version): the cluster and step, and `parts` (what the change starts from and what it sets), so
+/// that a retried call is deduplicated but a different change is not. 43 ASCII characters.
+pub(crate) fn change_token(ctx: &Ctx, step: &Step, parts: &[&str]) -> String {
+    format!("secure-eks-{:016x}{:016x}", fnv1a(&[ctx.cluster(), &step.id]), fnv1a(parts))
 }
 
 /// A new output with just an id.

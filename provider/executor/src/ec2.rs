@@ -9,11 +9,11 @@ use aws_sdk_ec2::types::{
     AttributeBooleanValue, DomainType, Filter, IpPermission, IpRange, LaunchTemplateBlockDeviceMappingRequest, LaunchTemplateEbsBlockDeviceRequest,
     LaunchTemplateHttpTokensState, LaunchTemplateInstanceMetadataEndpointState, LaunchTemplateInstanceMetadataOptionsRequest,
     LaunchTemplateTagSpecificationRequest, RequestLaunchTemplateData, ResourceType, SecurityGroupRule, Tag, TagSpecification, UserIdGroupPair,
-    VolumeType, VpcEndpointType,
+    VolumeType, VpcAttributeName, VpcEndpointType,
 };
 use secure_eks_core::plan::{Action, LaunchTemplateAction, Plan, SgRole, Source, Step, StepOutput, SubnetRole};
 
-use crate::ctx::{aws_err, code, found, gone, out, with, Ctx, StepError, EXTRA_EXISTING, TAG_CLUSTER};
+use crate::ctx::{aws_err, change_token, code, found, gone, out, poll, with, Ctx, StepError, EXTRA_EXISTING, TAG_CLUSTER};
 use crate::userdata;
 
 /// How long to wait for a VPC or subnet to become available.
@@ -27,30 +27,6 @@ pub(crate) const CIDR_TIMEOUT: Duration = Duration::from_secs(2 * 60);
 /// How long to wait for ENIs left by EKS, the VPC CNI or endpoints to go away before deleting a
 /// security group or subnet (no SDK waiter exists).
 pub(crate) const ENI_DRAIN_TIMEOUT: Duration = Duration::from_secs(10 * 60);
-/// Delay between polls of the hand-written waits above.
-pub(crate) const POLL_INTERVAL: Duration = Duration::from_secs(5);
-
-/// Poll `f` until it returns `Some`, for conditions the SDK has no waiter for. Each call is
-/// retried by the SDK itself; this only waits between observations.
-pub(crate) async fn poll<T, F, Fut>(ctx: &Ctx, what: &str, timeout: Duration, mut f: F) -> Result<T, StepError>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<Option<T>, StepError>>,
-{
-    let start = tokio::time::Instant::now();
-    loop {
-        if let Some(v) = f().await? {
-            return Ok(v);
-        }
-        if start.elapsed() >= timeout {
-            return Err(StepError::Invalid(format!("timed out after {}s waiting for {what}", timeout.as_secs())));
-        }
-        if ctx.is_cancelled() {
-            return Err(StepError::Cancelled);
-        }
-        tokio::time::sleep(POLL_INTERVAL).await;
-    }
-}
 
 fn filter(name: &str, value: impl Into<String>) -> Filter {
     Filter::builder().name(name).values(value).build()
@@ -127,9 +103,16 @@ pub(crate) async fn vpc(ctx: &Ctx, step: &Step, cidr: &str) -> Result<(), StepEr
     };
     ctx.record(&step.id, with(out(&id), "cidr", cidr));
     ctx.wait(ctx.ec2.wait_until_vpc_available().vpc_ids(&id).wait(EC2_AVAILABLE_TIMEOUT)).await?;
-    // One attribute per call (an API rule).
-    ctx.ec2.modify_vpc_attribute().vpc_id(&id).enable_dns_support(bool_attr(true)).send().await.map_err(aws_err)?;
-    ctx.ec2.modify_vpc_attribute().vpc_id(&id).enable_dns_hostnames(bool_attr(true)).send().await.map_err(aws_err)?;
+    // One attribute per call (an API rule); only what is off.
+    let attr = |a: VpcAttributeName| ctx.ec2.describe_vpc_attribute().vpc_id(&id).attribute(a).send();
+    let support = attr(VpcAttributeName::EnableDnsSupport).await.map_err(aws_err)?;
+    if support.enable_dns_support().and_then(|a| a.value()) != Some(true) {
+        ctx.ec2.modify_vpc_attribute().vpc_id(&id).enable_dns_support(bool_attr(true)).send().await.map_err(aws_err)?;
+    }
+    let hostnames = attr(VpcAttributeName::EnableDnsHostnames).await.map_err(aws_err)?;
+    if hostnames.enable_dns_hostnames().and_then(|a| a.value()) != Some(true) {
+        ctx.ec2.modify_vpc_attribute().vpc_id(&id).enable_dns_hostnames(bool_attr(true)).send().await.map_err(aws_err)?;
+    }
     Ok(())
 }
 
@@ -233,8 +216,10 @@ pub(crate) async fn subnet(ctx: &Ctx, step: &Step, role: SubnetRole, az: &str, c
     let id = s.subnet_id().ok_or_else(|| missing_id("subnet"))?.to_string();
     ctx.record(&step.id, subnet_output(&s, false)?);
     ctx.wait(ctx.ec2.wait_until_subnet_available().subnet_ids(&id).wait(EC2_AVAILABLE_TIMEOUT)).await?;
-    // Explicit, even though it is the default for new subnets: nodes never get public IPs.
-    ctx.ec2.modify_subnet_attribute().subnet_id(&id).map_public_ip_on_launch(bool_attr(false)).send().await.map_err(aws_err)?;
+    // Nodes never get public IPs: off is the default for new subnets; turned off when it is on.
+    if s.map_public_ip_on_launch() != Some(false) {
+        ctx.ec2.modify_subnet_attribute().subnet_id(&id).map_public_ip_on_launch(bool_attr(false)).send().await.map_err(aws_err)?;
+    }
     Ok(())
 }
 
@@ -722,26 +707,38 @@ fn max_pods(plan: &Plan) -> userdata::MaxPods {
     }
 }
 
-pub(crate) async fn launch_template(ctx: &Ctx, step: &Step, lt: &LaunchTemplateAction) -> Result<(), StepError> {
+/// What a launch template version must hold, as planned (compared with the latest version of an
+/// adopted template).
+struct LtWant {
+    data: RequestLaunchTemplateData,
+    hop: i32,
+    /// The device that gets the planned size (the root volume, or Bottlerocket's data volume).
+    sized_device: &'static str,
+    size: i32,
+    sg: String,
+    image_id: Option<String>,
+    /// Base64, as sent and as described.
+    user_data: Option<String>,
+}
+
+/// The planned launch template data: IMDSv2 required with the hop limit, encrypted gp3 volumes,
+/// the node security group, the pinned AMI (with its join user data) or none.
+fn lt_want(ctx: &Ctx, step: &Step, lt: &LaunchTemplateAction) -> Result<LtWant, StepError> {
     let sg = ctx.dep_id("sg/node", &step.id)?;
-    if let Some(existing) = locate(ctx, &step.id, |i| find_lt(ctx, i, &lt.name)).await? {
-        let owner = existing.tags().iter().find(|t| t.key() == Some(TAG_CLUSTER)).and_then(|t| t.value());
-        ctx.check_owner(&format!("launch template {}", lt.name), owner)?;
-        adopted(ctx, &step.id, existing.launch_template_id().unwrap_or_default());
-        ctx.record(&step.id, lt_output(&existing)?);
-        return Ok(());
-    }
     let bottlerocket = lt.ami_family.eq_ignore_ascii_case("BOTTLEROCKET");
     let size = i32::try_from(lt.disk_size_gib).map_err(|_| StepError::Invalid(format!("disk size {} GiB is out of range", lt.disk_size_gib)))?;
     let hop = i32::try_from(lt.hop_limit).map_err(|_| StepError::Invalid(format!("hop limit {} is out of range", lt.hop_limit)))?;
     // Bottlerocket: /dev/xvda is the OS volume, /dev/xvdb holds containers and gets the size.
-    let devices = if bottlerocket {
-        vec![
-            LaunchTemplateBlockDeviceMappingRequest::builder().device_name("/dev/xvda").ebs(ebs(None)).build(),
-            LaunchTemplateBlockDeviceMappingRequest::builder().device_name("/dev/xvdb").ebs(ebs(Some(size))).build(),
-        ]
+    let (devices, sized_device) = if bottlerocket {
+        (
+            vec![
+                LaunchTemplateBlockDeviceMappingRequest::builder().device_name("/dev/xvda").ebs(ebs(None)).build(),
+                LaunchTemplateBlockDeviceMappingRequest::builder().device_name("/dev/xvdb").ebs(ebs(Some(size))).build(),
+            ],
+            "/dev/xvdb",
+        )
     } else {
-        vec![LaunchTemplateBlockDeviceMappingRequest::builder().device_name("/dev/xvda").ebs(ebs(Some(size))).build()]
+        (vec![LaunchTemplateBlockDeviceMappingRequest::builder().device_name("/dev/xvda").ebs(ebs(Some(size))).build()], "/dev/xvda")
     };
     let join_data;
     let join = match &lt.ami_id {
@@ -779,17 +776,62 @@ pub(crate) async fn launch_template(ctx: &Ctx, step: &Step, lt: &LaunchTemplateA
         // network interface settings; public IPs are off through the subnets' MapPublicIpOnLaunch.
         .security_group_ids(&sg)
         .set_image_id(lt.ami_id.clone())
-        .set_user_data(user_data)
+        .set_user_data(user_data.clone())
         .tag_specifications(instance_tags(ResourceType::Instance))
         .tag_specifications(instance_tags(ResourceType::Volume))
         .build();
+    Ok(LtWant { data, hop, sized_device, size, sg, image_id: lt.ami_id.clone(), user_data })
+}
+
+/// Which planned settings the described launch template data lacks (empty: nothing to do).
+fn lt_drift(have: &aws_sdk_ec2::types::ResponseLaunchTemplateData, want: &LtWant) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    let md = have.metadata_options();
+    if md.and_then(|m| m.http_put_response_hop_limit()) != Some(want.hop) {
+        out.push("imdsHopLimit");
+    }
+    if md.and_then(|m| m.http_tokens()) != Some(&LaunchTemplateHttpTokensState::Required)
+        || md.and_then(|m| m.http_endpoint()).is_some_and(|e| e != &LaunchTemplateInstanceMetadataEndpointState::Enabled)
+    {
+        out.push("IMDSv2");
+    }
+    let sized = have.block_device_mappings().iter().find(|b| b.device_name() == Some(want.sized_device)).and_then(|b| b.ebs());
+    if sized.and_then(|e| e.volume_size()) != Some(want.size) {
+        out.push("diskSizeGiB");
+    }
+    let all_encrypted = !have.block_device_mappings().is_empty() && have.block_device_mappings().iter().all(|b| b.ebs().and_then(|e| e.encrypted()) == Some(true));
+    if !all_encrypted {
+        out.push("volume encryption");
+    }
+    if have.security_group_ids() != [want.sg.clone()] {
+        out.push("security group");
+    }
+    if have.image_id().filter(|i| !i.is_empty()) != want.image_id.as_deref() {
+        out.push("amiId");
+    }
+    if have.user_data().filter(|u| !u.is_empty()) != want.user_data.as_deref() {
+        out.push("userData");
+    }
+    out
+}
+
+pub(crate) async fn launch_template(ctx: &Ctx, step: &Step, lt: &LaunchTemplateAction) -> Result<(), StepError> {
+    let want = lt_want(ctx, step, lt)?;
+    if let Some(existing) = locate(ctx, &step.id, |i| find_lt(ctx, i, &lt.name)).await? {
+        let owner = existing.tags().iter().find(|t| t.key() == Some(TAG_CLUSTER)).and_then(|t| t.value());
+        ctx.check_owner(&format!("launch template {}", lt.name), owner)?;
+        let id = existing.launch_template_id().ok_or_else(|| missing_id("launch template"))?.to_string();
+        adopted(ctx, &step.id, &id);
+        ctx.record(&step.id, lt_output(&existing)?);
+        return converge_lt(ctx, step, &existing, &id, want).await;
+    }
     let o = ctx
         .ec2
         .create_launch_template()
         .launch_template_name(&lt.name)
         .version_description("secure-eks")
         .client_token(ctx.token(step))
-        .launch_template_data(data)
+        .launch_template_data(want.data)
         .tag_specifications(tag_spec(ctx, ResourceType::LaunchTemplate, &step.id, &[]))
         .send()
         .await
@@ -797,6 +839,52 @@ pub(crate) async fn launch_template(ctx: &Ctx, step: &Step, lt: &LaunchTemplateA
     let t = o.launch_template.ok_or_else(|| missing_id("launch template"))?;
     created(ctx, &step.id, t.launch_template_id().unwrap_or_default());
     ctx.record(&step.id, lt_output(&t)?);
+    Ok(())
+}
+
+/// Launch template versions are immutable: when the latest version lacks a planned setting, add a
+/// version with the planned data and record it as `latestVersion` (the node group step then rolls
+/// the group to it).
+async fn converge_lt(ctx: &Ctx, step: &Step, existing: &aws_sdk_ec2::types::LaunchTemplate, id: &str, want: LtWant) -> Result<(), StepError> {
+    let latest = existing.latest_version_number().map(|v| v.to_string()).unwrap_or_else(|| "$Latest".into());
+    let o = ctx.ec2.describe_launch_template_versions().launch_template_id(id).versions(&latest).send().await.map_err(aws_err)?;
+    let have = o.launch_template_versions().first().and_then(|v| v.launch_template_data());
+    let drift = match have {
+        Some(h) => lt_drift(h, &want),
+        None => vec!["launch template data"],
+    };
+    if drift.is_empty() {
+        return Ok(());
+    }
+    // The token covers the version it starts from and the new data: a retry is deduplicated, a
+    // later change (even back to an earlier setting) makes a new version.
+    let token = change_token(
+        ctx,
+        step,
+        &[
+            &latest,
+            &want.hop.to_string(),
+            &want.size.to_string(),
+            &want.sg,
+            want.image_id.as_deref().unwrap_or_default(),
+            want.user_data.as_deref().unwrap_or_default(),
+        ],
+    );
+    let o = ctx
+        .ec2
+        .create_launch_template_version()
+        .launch_template_id(id)
+        .version_description("secure-eks")
+        .client_token(token)
+        .launch_template_data(want.data)
+        .send()
+        .await
+        .map_err(aws_err)?;
+    let v = o.launch_template_version().and_then(|v| v.version_number()).ok_or_else(|| missing_id("launch template version"))?;
+    ctx.say(format!("{}: launch template {id} version {v} ({} changed; was version {latest})", step.id, drift.join(", ")));
+    let mut out = lt_output(existing)?;
+    out.extra.insert("latestVersion".into(), v.to_string());
+    ctx.record(&step.id, out);
     Ok(())
 }
 
@@ -975,6 +1063,45 @@ mod tests {
     fn service_names() {
         assert_eq!(endpoint_service("us-east-1", "ecr.api"), "com.amazonaws.us-east-1.ecr.api");
         assert_eq!(endpoint_service("cn-north-1", "s3"), "cn.com.amazonaws.cn-north-1.s3");
+    }
+
+    #[test]
+    fn launch_template_drift_names_what_differs() {
+        use aws_sdk_ec2::types::{LaunchTemplateBlockDeviceMapping, LaunchTemplateEbsBlockDevice, LaunchTemplateInstanceMetadataOptions, ResponseLaunchTemplateData};
+        let want = |hop: i32, size: i32, user_data: Option<&str>| LtWant {
+            data: RequestLaunchTemplateData::builder().build(),
+            hop,
+            sized_device: "/dev/xvda",
+            size,
+            sg: "sg-1".into(),
+            image_id: None,
+            user_data: user_data.map(str::to_string),
+        };
+        let have = ResponseLaunchTemplateData::builder()
+            .metadata_options(
+                LaunchTemplateInstanceMetadataOptions::builder()
+                    .http_tokens(LaunchTemplateHttpTokensState::Required)
+                    .http_put_response_hop_limit(2)
+                    .http_endpoint(LaunchTemplateInstanceMetadataEndpointState::Enabled)
+                    .build(),
+            )
+            .block_device_mappings(
+                LaunchTemplateBlockDeviceMapping::builder()
+                    .device_name("/dev/xvda")
+                    .ebs(LaunchTemplateEbsBlockDevice::builder().encrypted(true).volume_size(50).build())
+                    .build(),
+            )
+            .security_group_ids("sg-1")
+            .build();
+        assert!(lt_drift(&have, &want(2, 50, None)).is_empty());
+        assert_eq!(lt_drift(&have, &want(1, 80, Some("dXNlcg=="))), ["imdsHopLimit", "diskSizeGiB", "userData"]);
+        let optional = ResponseLaunchTemplateData::builder()
+            .metadata_options(LaunchTemplateInstanceMetadataOptions::builder().http_tokens(aws_sdk_ec2::types::LaunchTemplateHttpTokensState::Optional).http_put_response_hop_limit(2).build())
+            .set_block_device_mappings(Some(have.block_device_mappings().to_vec()))
+            .security_group_ids("sg-2")
+            .image_id("ami-1")
+            .build();
+        assert_eq!(lt_drift(&optional, &want(2, 50, None)), ["IMDSv2", "security group", "amiId"]);
     }
 
     #[test]

@@ -1,18 +1,19 @@
 //! EKS steps: the cluster, addons, managed node groups and access entries.
 
-use std::collections::HashMap;
+use std::cmp::Ordering;
+use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
 use aws_sdk_eks::client::Waiters;
 use aws_sdk_eks::types::{
     AccessScope, AccessScopeType, AddonStatus, AmiTypes, AuthenticationMode, CapacityTypes, ClusterStatus, CreateAccessConfigRequest, EncryptionConfig,
     LaunchTemplateSpecification, LogSetup, LogType, Logging, NodegroupScalingConfig, NodegroupStatus, Provider, ResolveConflicts, Taint, TaintEffect,
-    VpcConfigRequest,
+    UpdateLabelsPayload, UpdateStatus, UpdateTaintsPayload, VpcConfigRequest,
 };
 use secure_eks_core::plan::{ClusterAction, NodeGroupAction, Step, StepOutput};
 
-use crate::ctx::{aws_err, found, gone, out_arn, with, Ctx, StepError, TAG_CLUSTER};
-use crate::ssm;
+use crate::ctx::{aws_err, found, gone, out_arn, poll, with, Ctx, StepError, TAG_CLUSTER};
+use crate::{drift, ssm};
 
 /// How long a new cluster may take to become ACTIVE (AWS: typically 8-15 minutes).
 pub(crate) const CLUSTER_CREATE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
@@ -22,6 +23,18 @@ pub(crate) const CLUSTER_DELETE_TIMEOUT: Duration = Duration::from_secs(30 * 60)
 pub(crate) const NODEGROUP_TIMEOUT: Duration = Duration::from_secs(40 * 60);
 /// How long an addon may take to become ACTIVE or to be deleted.
 pub(crate) const ADDON_TIMEOUT: Duration = Duration::from_secs(20 * 60);
+/// How long one cluster update (a Kubernetes minor upgrade, endpoint access, logging) may take
+/// to succeed (AWS: a version upgrade typically takes 10-25 minutes).
+pub(crate) const CLUSTER_UPDATE_TIMEOUT: Duration = Duration::from_secs(60 * 60);
+/// How long one node group update may take (a version or launch template update replaces every
+/// node, honouring pod disruption budgets).
+pub(crate) const NODEGROUP_UPDATE_TIMEOUT: Duration = Duration::from_secs(90 * 60);
+/// How long one addon update may take.
+pub(crate) const ADDON_UPDATE_TIMEOUT: Duration = Duration::from_secs(20 * 60);
+
+/// `extra` key of a node group output: the desired size the plan asked for at the last apply
+/// (the running desired size belongs to the cluster autoscaler; see [`drift::scaling_change`]).
+pub(crate) const EXTRA_PLANNED_DESIRED: &str = "plannedDesiredSize";
 
 fn eks_tags(ctx: &Ctx, step: &str) -> HashMap<String, String> {
     ctx.tags(step).into_iter().collect()
@@ -33,6 +46,67 @@ fn subnet_ids(ctx: &Ctx, steps: &[String], by: &str) -> Result<Vec<String>, Step
 
 fn int(v: i64, what: &str) -> Result<i32, StepError> {
     i32::try_from(v).map_err(|_| StepError::Invalid(format!("{what} {v} is out of range")))
+}
+
+// ---------------------------------------------------------------- updates
+
+/// What an EKS update belongs to (DescribeUpdate needs the node group or addon name).
+#[derive(Debug, Clone, Copy)]
+enum Scope<'a> {
+    Cluster,
+    Nodegroup(&'a str),
+    Addon(&'a str),
+}
+
+fn update_errors(u: &aws_sdk_eks::types::Update) -> String {
+    let errs: Vec<String> = u
+        .errors()
+        .iter()
+        .map(|e| format!("{}: {}", e.error_code().map(|c| c.as_str()).unwrap_or("error"), e.error_message().unwrap_or_default()))
+        .collect();
+    if errs.is_empty() {
+        "no error details".into()
+    } else {
+        errs.join("; ")
+    }
+}
+
+/// Wait until the update `update` (as returned by the Update* call) succeeded, polling
+/// DescribeUpdate (the SDK has no waiter for updates). A failed or cancelled update is an error
+/// with EKS's reasons. The caller then waits for the resource itself with the SDK's ACTIVE waiter.
+///
+/// DescribeUpdate answering "not found" ends the wait without a verdict and leaves it to that
+/// ACTIVE waiter: the local emulator records no update for UpdateNodegroupConfig (moto's own
+/// call), and on AWS a vanished update means the resource is gone, which that waiter reports.
+async fn wait_update(
+    ctx: &Ctx,
+    cluster: &str,
+    scope: Scope<'_>,
+    update: Option<&aws_sdk_eks::types::Update>,
+    what: &str,
+    timeout: Duration,
+) -> Result<(), StepError> {
+    let Some(u) = update else { return Ok(()) };
+    let Some(id) = u.id().map(str::to_string) else { return Ok(()) };
+    let what = format!("{what} (update {id})");
+    poll(ctx, &what, timeout, || async {
+        let req = ctx.eks.describe_update().name(cluster).update_id(&id);
+        let req = match scope {
+            Scope::Cluster => req,
+            Scope::Nodegroup(n) => req.nodegroup_name(n),
+            Scope::Addon(a) => req.addon_name(a),
+        };
+        let Some(u) = found(req.send().await)?.and_then(|o| o.update) else {
+            tracing::debug!("DescribeUpdate does not know {what}; the ACTIVE waiter decides");
+            return Ok(Some(()));
+        };
+        match u.status() {
+            Some(UpdateStatus::Successful) => Ok(Some(())),
+            Some(s @ (UpdateStatus::Failed | UpdateStatus::Cancelled)) => Err(StepError::Aws(format!("{what} ended {}: {}", s.as_str(), update_errors(&u)))),
+            _ => Ok(None),
+        }
+    })
+    .await
 }
 
 // ---------------------------------------------------------------- cluster
@@ -70,7 +144,9 @@ fn secrets_encryption(key_arn: String) -> EncryptionConfig {
 
 pub(crate) async fn cluster(ctx: &Ctx, step: &Step, ca: &ClusterAction) -> Result<(), StepError> {
     let name = ca.name.as_str();
-    match describe_cluster(ctx, name).await? {
+    let described = describe_cluster(ctx, name).await?;
+    let adopted = described.is_some();
+    match described {
         Some(c) => {
             match c.status() {
                 Some(ClusterStatus::Deleting) => {
@@ -138,7 +214,51 @@ pub(crate) async fn cluster(ctx: &Ctx, step: &Step, ca: &ClusterAction) -> Resul
     ctx.wait(ctx.eks.wait_until_cluster_active().name(name).wait(CLUSTER_CREATE_TIMEOUT)).await?;
     let c = describe_cluster(ctx, name).await?.ok_or_else(|| StepError::Invalid(format!("cluster {name} disappeared")))?;
     ctx.record(&step.id, cluster_output(&c, name));
+    if adopted {
+        converge_cluster(ctx, step, ca, c).await?;
+    }
     ctx.say(format!("{}: cluster {name} is ACTIVE", step.id));
+    Ok(())
+}
+
+/// Wait for a cluster update to succeed and the cluster to be ACTIVE again; record and return
+/// the cluster as it is now.
+async fn settle_cluster(ctx: &Ctx, step: &Step, name: &str, update: Option<&aws_sdk_eks::types::Update>, what: &str) -> Result<aws_sdk_eks::types::Cluster, StepError> {
+    wait_update(ctx, name, Scope::Cluster, update, what, CLUSTER_UPDATE_TIMEOUT).await?;
+    ctx.wait(ctx.eks.wait_until_cluster_active().name(name).wait(CLUSTER_UPDATE_TIMEOUT)).await?;
+    let c = describe_cluster(ctx, name).await?.ok_or_else(|| StepError::Invalid(format!("cluster {name} disappeared")))?;
+    ctx.record(&step.id, cluster_output(&c, name));
+    Ok(c)
+}
+
+/// Bring an adopted, ACTIVE cluster to the planned settings that EKS changes in place, one update
+/// at a time (EKS refuses a second update while one runs): the Kubernetes version (one minor up),
+/// endpoint access, control-plane logging. Nothing is called when nothing differs.
+async fn converge_cluster(ctx: &Ctx, step: &Step, ca: &ClusterAction, c: aws_sdk_eks::types::Cluster) -> Result<(), StepError> {
+    let name = ca.name.as_str();
+    let mut c = c;
+    let current = c.version().unwrap_or_default().to_string();
+    if let Some(v) = drift::version_step(&current, &ca.version).map_err(StepError::Invalid)? {
+        ctx.say(format!("{}: upgrading cluster {name} from Kubernetes {current} to {v} (this takes 10 to 25 minutes)", step.id));
+        let o = ctx.eks.update_cluster_version().name(name).version(&v).send().await.map_err(aws_err)?;
+        c = settle_cluster(ctx, step, name, o.update(), &format!("the upgrade of cluster {name} to Kubernetes {v}")).await?;
+        ctx.say(format!("{}: cluster {name} runs Kubernetes {}", step.id, c.version().unwrap_or(v.as_str())));
+    }
+    if let Some(vpc) = drift::endpoint_change(c.resources_vpc_config(), ca) {
+        let access = match (ca.private_access, ca.public_access) {
+            (true, true) => format!("private and public ({})", vpc.public_access_cidrs().join(", ")),
+            (true, false) => "private only".to_string(),
+            (false, _) => format!("public only ({})", vpc.public_access_cidrs().join(", ")),
+        };
+        ctx.say(format!("{}: changing the API endpoint access of cluster {name} to {access}", step.id));
+        let o = ctx.eks.update_cluster_config().name(name).resources_vpc_config(vpc).send().await.map_err(aws_err)?;
+        c = settle_cluster(ctx, step, name, o.update(), &format!("the endpoint access update of cluster {name}")).await?;
+    }
+    if let Some(logging) = drift::logging_change(c.logging(), &ca.log_types) {
+        ctx.say(format!("{}: changing the control-plane log types of cluster {name} to [{}]", step.id, ca.log_types.join(", ")));
+        let o = ctx.eks.update_cluster_config().name(name).logging(logging).send().await.map_err(aws_err)?;
+        settle_cluster(ctx, step, name, o.update(), &format!("the logging update of cluster {name}")).await?;
+    }
     Ok(())
 }
 
@@ -226,7 +346,11 @@ pub(crate) async fn addon(
     eni_configs: &[(String, String)],
 ) -> Result<(), StepError> {
     let cluster = ctx.dep_id("cluster", &step.id)?;
-    match describe_addon(ctx, &cluster, name).await? {
+    let k8s = ctx.dep("cluster", &step.id)?.extra.get("version").cloned().unwrap_or_default();
+    let config = addon_configuration(ctx, step, configuration, eni_configs)?;
+    let described = describe_addon(ctx, &cluster, name).await?;
+    let adopted = described.is_some();
+    match described {
         Some(a) => {
             if a.status() == Some(&AddonStatus::CreateFailed) {
                 let issues = a.health().map(|h| h.issues()).unwrap_or_default().iter().map(|i| i.message().unwrap_or_default().to_string());
@@ -237,7 +361,6 @@ pub(crate) async fn addon(
         }
         None => {
             ctx.forget(&step.id);
-            let k8s = ctx.dep("cluster", &step.id)?.extra.get("version").cloned().unwrap_or_default();
             let version = match version {
                 Some(v) => v.to_string(),
                 None => default_addon_version(ctx, name, &k8s).await?,
@@ -248,7 +371,7 @@ pub(crate) async fn addon(
                 .cluster_name(&cluster)
                 .addon_name(name)
                 .addon_version(&version)
-                .set_configuration_values(addon_configuration(ctx, step, configuration, eni_configs)?)
+                .set_configuration_values(config.clone())
                 .resolve_conflicts(ResolveConflicts::Overwrite)
                 .client_request_token(ctx.token(step))
                 .set_tags(Some(eks_tags(ctx, &step.id)))
@@ -261,10 +384,69 @@ pub(crate) async fn addon(
         }
     }
     ctx.wait(ctx.eks.wait_until_addon_active().cluster_name(&cluster).addon_name(name).wait(ADDON_TIMEOUT)).await?;
-    if let Some(a) = describe_addon(ctx, &cluster, name).await? {
+    let mut a = describe_addon(ctx, &cluster, name).await?;
+    if let (true, Some(current)) = (adopted, a.as_ref()) {
+        if converge_addon(ctx, step, &cluster, name, &k8s, version, config.as_deref(), current).await? {
+            a = describe_addon(ctx, &cluster, name).await?;
+        }
+    }
+    if let Some(a) = a {
         ctx.record(&step.id, addon_output(&a, name));
     }
     Ok(())
+}
+
+/// Bring an adopted, ACTIVE addon to the planned version and configuration values (UpdateAddon,
+/// conflicts overwritten, as at create). Without a pinned version the addon follows AWS's default
+/// for the cluster's Kubernetes version, upwards only (EKS does not downgrade addons). Returns
+/// whether an update was made.
+#[allow(clippy::too_many_arguments)]
+async fn converge_addon(
+    ctx: &Ctx,
+    step: &Step,
+    cluster: &str,
+    name: &str,
+    k8s: &str,
+    version: Option<&str>,
+    config: Option<&str>,
+    a: &aws_sdk_eks::types::Addon,
+) -> Result<bool, StepError> {
+    let current = a.addon_version().unwrap_or_default();
+    let new_version = match version {
+        Some(v) if v != current => Some(v.to_string()),
+        Some(_) => None,
+        None => {
+            let d = default_addon_version(ctx, name, k8s).await?;
+            (drift::addon_version_cmp(&d, current) == Ordering::Greater).then_some(d)
+        }
+    };
+    // No configuration planned but some set: `{}` resets it to the addon's defaults.
+    let new_config = (!drift::same_configuration(a.configuration_values(), config)).then(|| config.unwrap_or("{}").to_string());
+    if new_version.is_none() && new_config.is_none() {
+        return Ok(false);
+    }
+    let mut what = Vec::new();
+    if let Some(v) = &new_version {
+        what.push(format!("version {current} -> {v}"));
+    }
+    if new_config.is_some() {
+        what.push("configuration values".to_string());
+    }
+    ctx.say(format!("{}: updating addon {name}: {}", step.id, what.join(", ")));
+    let o = ctx
+        .eks
+        .update_addon()
+        .cluster_name(cluster)
+        .addon_name(name)
+        .set_addon_version(new_version)
+        .set_configuration_values(new_config)
+        .resolve_conflicts(ResolveConflicts::Overwrite)
+        .send()
+        .await
+        .map_err(aws_err)?;
+    wait_update(ctx, cluster, Scope::Addon(name), o.update(), &format!("the update of addon {name}"), ADDON_UPDATE_TIMEOUT).await?;
+    ctx.wait(ctx.eks.wait_until_addon_active().cluster_name(cluster).addon_name(name).wait(ADDON_UPDATE_TIMEOUT)).await?;
+    Ok(true)
 }
 
 pub(crate) async fn delete_addon(ctx: &Ctx, o: &StepOutput) -> Result<(), StepError> {
@@ -304,7 +486,10 @@ fn nodegroup_issues(n: &aws_sdk_eks::types::Nodegroup) -> String {
 pub(crate) async fn nodegroup(ctx: &Ctx, step: &Step, ng: &NodeGroupAction) -> Result<(), StepError> {
     let cluster = ctx.dep_id("cluster", &step.id).unwrap_or_else(|_| ctx.cluster().to_string());
     let name = ng.name.as_str();
-    match describe_nodegroup(ctx, &cluster, name).await? {
+    let record = |n: &aws_sdk_eks::types::Nodegroup| ctx.record(&step.id, with(nodegroup_output(n, name), EXTRA_PLANNED_DESIRED, ng.desired_size.to_string()));
+    let described = describe_nodegroup(ctx, &cluster, name).await?;
+    let adopted = described.is_some();
+    match described {
         Some(n) => {
             match n.status() {
                 Some(NodegroupStatus::CreateFailed) => {
@@ -316,7 +501,12 @@ pub(crate) async fn nodegroup(ctx: &Ctx, step: &Step, ng: &NodeGroupAction) -> R
                 _ => {}
             }
             ctx.say(format!("{}: adopted node group {name}", step.id));
-            ctx.record(&step.id, nodegroup_output(&n, name));
+            // The prior record of the planned desired size stays until the group converged.
+            let mut o = nodegroup_output(&n, name);
+            if let Some(d) = ctx.prior(&step.id).and_then(|p| p.extra.get(EXTRA_PLANNED_DESIRED)) {
+                o = with(o, EXTRA_PLANNED_DESIRED, d.clone());
+            }
+            ctx.record(&step.id, o);
         }
         None => {
             ctx.forget(&step.id);
@@ -368,23 +558,203 @@ pub(crate) async fn nodegroup(ctx: &Ctx, step: &Step, ng: &NodeGroupAction) -> R
                 .map_err(aws_err)?;
             let n = o.nodegroup.ok_or_else(|| StepError::Invalid("CreateNodegroup returned no node group".into()))?;
             ctx.say(format!("{}: creating node group {name}", step.id));
-            ctx.record(&step.id, nodegroup_output(&n, name));
+            record(&n);
         }
     }
-    let waited = ctx.wait(ctx.eks.wait_until_nodegroup_active().cluster_name(&cluster).nodegroup_name(name).wait(NODEGROUP_TIMEOUT)).await;
-    let n = describe_nodegroup(ctx, &cluster, name).await?;
+    let mut n = settle_nodegroup(ctx, &cluster, name, None, "", NODEGROUP_TIMEOUT).await?;
+    if let (true, Some(current)) = (adopted, n.as_ref()) {
+        if converge_nodegroup(ctx, step, ng, &cluster, current).await? {
+            n = describe_nodegroup(ctx, &cluster, name).await?;
+        }
+    }
+    if let Some(n) = n {
+        record(&n);
+    }
+    Ok(())
+}
+
+/// Wait for a node group update (if any) to succeed and the group to be ACTIVE; describe it.
+async fn settle_nodegroup(
+    ctx: &Ctx,
+    cluster: &str,
+    name: &str,
+    update: Option<&aws_sdk_eks::types::Update>,
+    what: &str,
+    timeout: Duration,
+) -> Result<Option<aws_sdk_eks::types::Nodegroup>, StepError> {
+    let mut waited = wait_update(ctx, cluster, Scope::Nodegroup(name), update, what, timeout).await;
+    if waited.is_ok() {
+        waited = ctx.wait(ctx.eks.wait_until_nodegroup_active().cluster_name(cluster).nodegroup_name(name).wait(timeout)).await.map(|_| ());
+    }
+    let n = describe_nodegroup(ctx, cluster, name).await?;
     if let Err(e) = waited {
-        // Say why (e.g. NodeCreationFailure) rather than only that the waiter failed.
+        // Say why (e.g. NodeCreationFailure, PodEvictionFailure) rather than only that the wait failed.
         let why = n.as_ref().map(nodegroup_issues).unwrap_or_default();
         return Err(match e {
             StepError::Aws(m) => StepError::Aws(format!("{m} ({why})")),
             other => other,
         });
     }
-    if let Some(n) = n {
-        ctx.record(&step.id, nodegroup_output(&n, name));
+    Ok(n)
+}
+
+fn taint_specs(n: &aws_sdk_eks::types::Nodegroup) -> Vec<drift::TaintSpec> {
+    n.taints()
+        .iter()
+        .map(|t| (t.key().unwrap_or_default().to_string(), t.value().map(str::to_string), t.effect().map(|e| e.as_str().to_string()).unwrap_or_default()))
+        .collect()
+}
+
+fn taint(t: &drift::TaintSpec) -> Taint {
+    Taint::builder().key(&t.0).set_value(t.1.clone()).effect(TaintEffect::from(t.2.as_str())).build()
+}
+
+/// The settings of a node group that EKS cannot change in place (input names), where the
+/// described group differs from the plan.
+fn immutable_changes(n: &aws_sdk_eks::types::Nodegroup, ng: &NodeGroupAction, lt_id: &str, subnets: &[String], node_role: Option<&str>) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    if !n.instance_types().is_empty() && n.instance_types() != ng.instance_types.as_slice() {
+        out.push("instanceTypes");
     }
-    Ok(())
+    if n.capacity_type().is_some_and(|c| c.as_str() != ng.capacity_type) {
+        out.push("capacityType");
+    }
+    if n.ami_type().is_some_and(|t| t.as_str() != ng.ami_type) {
+        out.push("amiType");
+    }
+    if n.launch_template().and_then(|l| l.id()).is_some_and(|id| id != lt_id) {
+        out.push("launchTemplate");
+    }
+    if !n.subnets().is_empty() && n.subnets().iter().collect::<BTreeSet<_>>() != subnets.iter().collect::<BTreeSet<_>>() {
+        out.push("subnets");
+    }
+    if let (Some(have), Some(want)) = (n.node_role(), node_role) {
+        if have != want {
+            out.push("nodeRole");
+        }
+    }
+    out
+}
+
+/// Bring an adopted, ACTIVE node group to the plan: scaling, labels and taints
+/// (UpdateNodegroupConfig), then the Kubernetes version, the AMI release version and the launch
+/// template version (UpdateNodegroupVersion), each waited for. Instance types, capacity type,
+/// AMI type, launch template, subnets and node role cannot change in place: that is an error
+/// naming the setting, before any call. Returns whether an update was made.
+async fn converge_nodegroup(ctx: &Ctx, step: &Step, ng: &NodeGroupAction, cluster: &str, n: &aws_sdk_eks::types::Nodegroup) -> Result<bool, StepError> {
+    let name = ng.name.as_str();
+    let lt = ctx.dep(&ng.launch_template, &step.id)?;
+    let subnets = subnet_ids(ctx, &ng.subnets, &step.id)?;
+    let role = ctx.get("role/node").and_then(|r| r.arn);
+    let fixed = immutable_changes(n, ng, &lt.id, &subnets, role.as_deref());
+    if !fixed.is_empty() {
+        return Err(StepError::Invalid(format!("{} cannot change in place; rename the node group to replace it", fixed.join(", "))));
+    }
+    let mut changed = false;
+
+    // ---- scaling, labels, taints
+    let s = n.scaling_config();
+    let current = (s.and_then(|s| s.min_size()).unwrap_or(0), s.and_then(|s| s.desired_size()).unwrap_or(0), s.and_then(|s| s.max_size()).unwrap_or(0));
+    let want = (int(ng.min_size, "minSize")?, int(ng.desired_size, "desiredSize")?, int(ng.max_size, "maxSize")?);
+    let last_planned = ctx.prior(&step.id).and_then(|o| o.extra.get(EXTRA_PLANNED_DESIRED)).and_then(|v| v.parse::<i32>().ok());
+    let scaling = drift::scaling_change(current, want, last_planned);
+    let (add_labels, remove_labels) = drift::label_changes(n.labels(), &ng.labels);
+    let (add_taints, remove_taints) = drift::taint_changes(&taint_specs(n), &ng.taints);
+    let labels = (!add_labels.is_empty() || !remove_labels.is_empty()).then(|| {
+        UpdateLabelsPayload::builder()
+            .set_add_or_update_labels((!add_labels.is_empty()).then(|| add_labels.clone().into_iter().collect()))
+            .set_remove_labels((!remove_labels.is_empty()).then(|| remove_labels.clone()))
+            .build()
+    });
+    let taints = (!add_taints.is_empty() || !remove_taints.is_empty()).then(|| {
+        UpdateTaintsPayload::builder()
+            .set_add_or_update_taints((!add_taints.is_empty()).then(|| add_taints.iter().map(taint).collect()))
+            .set_remove_taints((!remove_taints.is_empty()).then(|| remove_taints.iter().map(taint).collect()))
+            .build()
+    });
+    if scaling.is_some() || labels.is_some() || taints.is_some() {
+        let mut what = Vec::new();
+        if let Some((min, desired, max)) = scaling {
+            what.push(format!("size {}/{}/{} -> {min}/{desired}/{max} (min/desired/max)", current.0, current.1, current.2));
+        }
+        if labels.is_some() {
+            what.push(format!("labels (+{} -{})", add_labels.len(), remove_labels.len()));
+        }
+        if taints.is_some() {
+            what.push(format!("taints (+{} -{})", add_taints.len(), remove_taints.len()));
+        }
+        ctx.say(format!("{}: updating node group {name}: {}", step.id, what.join(", ")));
+        let o = ctx
+            .eks
+            .update_nodegroup_config()
+            .cluster_name(cluster)
+            .nodegroup_name(name)
+            .set_scaling_config(scaling.map(|(min, desired, max)| NodegroupScalingConfig::builder().min_size(min).desired_size(desired).max_size(max).build()))
+            .set_labels(labels)
+            .set_taints(taints)
+            .send()
+            .await
+            .map_err(aws_err)?;
+        settle_nodegroup(ctx, cluster, name, o.update(), &format!("the configuration update of node group {name}"), NODEGROUP_UPDATE_TIMEOUT).await?;
+        changed = true;
+    }
+
+    // ---- Kubernetes version, AMI release, launch template version
+    let custom_ami = ng.ami_type == AmiTypes::Custom.as_str();
+    let k8s = ctx.get("cluster").and_then(|c| c.extra.get("version").cloned()).or_else(|| {
+        ctx.plan.steps.iter().find_map(|s| match &s.action {
+            secure_eks_core::plan::Action::Cluster(c) => Some(c.version.clone()),
+            _ => None,
+        })
+    });
+    // With a custom AMI the launch template carries the AMI: EKS refuses version and release.
+    let new_version = k8s.filter(|v| !custom_ami && n.version() != Some(v.as_str()));
+    let mut new_release = None;
+    if let (false, Some(p)) = (custom_ami, &ng.release_parameter) {
+        match ssm::parameter(ctx, p).await? {
+            Some(r) if n.release_version() != Some(r.as_str()) => new_release = Some(r),
+            Some(_) => {}
+            None if new_version.is_some() => {
+                return Err(StepError::Invalid(format!(
+                    "the SSM parameter {p} does not exist in {}: there is no {} AMI release for Kubernetes {}; choose another amiFamily, instance type or kubernetesVersion",
+                    ctx.region(),
+                    ng.ami_type,
+                    new_version.as_deref().unwrap_or_default()
+                )));
+            }
+            None => ctx.say(format!("{}: the SSM parameter {p} does not exist; the AMI release of node group {name} is left as it is", step.id)),
+        }
+    }
+    let want_lt = lt.extra.get("latestVersion").cloned();
+    let new_lt = want_lt.filter(|v| n.launch_template().and_then(|l| l.version()) != Some(v.as_str()));
+    if new_version.is_some() || new_release.is_some() || new_lt.is_some() {
+        let mut what = Vec::new();
+        if let Some(v) = &new_version {
+            what.push(format!("Kubernetes {} -> {v}", n.version().unwrap_or("?")));
+        }
+        if let Some(r) = &new_release {
+            what.push(format!("AMI release {} -> {r}", n.release_version().unwrap_or("?")));
+        }
+        if let Some(v) = &new_lt {
+            what.push(format!("launch template {} version {} -> {v}", lt.id, n.launch_template().and_then(|l| l.version()).unwrap_or("?")));
+        }
+        ctx.say(format!("{}: rolling node group {name} to {} (nodes are replaced)", step.id, what.join(", ")));
+        let o = ctx
+            .eks
+            .update_nodegroup_version()
+            .cluster_name(cluster)
+            .nodegroup_name(name)
+            .set_version(new_version)
+            .set_release_version(new_release)
+            // The id only: EKS refuses a launch template given by both id and name.
+            .set_launch_template(new_lt.map(|v| LaunchTemplateSpecification::builder().id(&lt.id).version(v).build()))
+            .send()
+            .await
+            .map_err(aws_err)?;
+        settle_nodegroup(ctx, cluster, name, o.update(), &format!("the version update of node group {name}"), NODEGROUP_UPDATE_TIMEOUT).await?;
+        changed = true;
+    }
+    Ok(changed)
 }
 
 pub(crate) async fn delete_nodegroup(ctx: &Ctx, o: &StepOutput) -> Result<(), StepError> {
@@ -402,21 +772,24 @@ pub(crate) async fn refresh_nodegroup(ctx: &Ctx, o: &StepOutput) -> Result<Optio
 
 pub(crate) async fn access_entry(ctx: &Ctx, step: &Step, principal: &str, policy: &str, namespaces: &[String]) -> Result<(), StepError> {
     let cluster = ctx.dep_id("cluster", &step.id)?;
+    if let Some(old) = ctx.retire_if_renamed(&step.id, principal) {
+        ctx.say(format!("{}: the access entry for {} is replaced by one for {principal}; it is deleted once the run is done", step.id, old.id));
+    }
     let existing = found(ctx.eks.describe_access_entry().cluster_name(&cluster).principal_arn(principal).send().await)?.and_then(|o| o.access_entry);
+    let adopted = existing.is_some();
     let arn = match existing {
         Some(e) => {
             ctx.say(format!("{}: adopted access entry for {principal}", step.id));
             e.access_entry_arn
         }
         None => {
-            ctx.forget(&step.id);
             let o = ctx
                 .eks
                 .create_access_entry()
                 .cluster_name(&cluster)
                 .principal_arn(principal)
                 .set_tags(Some(eks_tags(ctx, &step.id)))
-                .client_request_token(ctx.token(step))
+                .client_request_token(ctx.token_for(step, &[principal]))
                 .send()
                 .await
                 .map_err(aws_err)?;
@@ -424,22 +797,56 @@ pub(crate) async fn access_entry(ctx: &Ctx, step: &Step, principal: &str, policy
             o.access_entry.and_then(|e| e.access_entry_arn)
         }
     };
-    ctx.record(&step.id, out_arn(principal, arn.clone()));
+    // The policies earlier applies associated with this principal (by any access step: the
+    // planner numbers them by position, so a principal can move between steps).
+    let earlier: BTreeSet<String> = ctx.prior_for("access/", principal).iter().filter_map(|o| o.extra.get("policy").cloned()).collect();
+    let mut o = out_arn(principal, arn.clone());
+    if let Some(p) = earlier.first() {
+        o = with(o, "policy", p.clone());
+    }
+    ctx.record(&step.id, o);
     let scope = if namespaces.is_empty() {
         AccessScope::builder().r#type(AccessScopeType::Cluster).build()
     } else {
         AccessScope::builder().r#type(AccessScopeType::Namespace).set_namespaces(Some(namespaces.to_vec())).build()
     };
     let policy_arn = format!("arn:{}:eks::aws:cluster-access-policy/{policy}", ctx.partition());
-    ctx.eks
-        .associate_access_policy()
-        .cluster_name(&cluster)
-        .principal_arn(principal)
-        .policy_arn(&policy_arn)
-        .access_scope(scope)
-        .send()
-        .await
-        .map_err(aws_err)?;
+    let associated = if adopted {
+        ctx.eks.list_associated_access_policies().cluster_name(&cluster).principal_arn(principal).send().await.map_err(aws_err)?.associated_access_policies.unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let same_scope = |s: Option<&AccessScope>| {
+        s.is_some_and(|s| s.r#type() == scope.r#type() && s.namespaces().iter().collect::<BTreeSet<_>>() == scope.namespaces().iter().collect::<BTreeSet<_>>())
+    };
+    if !associated.iter().any(|a| a.policy_arn() == Some(policy_arn.as_str()) && same_scope(a.access_scope())) {
+        // Also changes the scope of an association of the same policy.
+        ctx.eks
+            .associate_access_policy()
+            .cluster_name(&cluster)
+            .principal_arn(principal)
+            .policy_arn(&policy_arn)
+            .access_scope(scope.clone())
+            .send()
+            .await
+            .map_err(aws_err)?;
+    }
+    // The policy an earlier apply associated and the plan no longer names (e.g. ClusterAdmin
+    // lowered to View) must go, or the principal keeps it. Associations made by others stay.
+    for old in earlier.iter().filter(|p| p.as_str() != policy) {
+        let old_arn = format!("arn:{}:eks::aws:cluster-access-policy/{old}", ctx.partition());
+        if associated.iter().any(|a| a.policy_arn() == Some(old_arn.as_str())) {
+            ctx.eks
+                .disassociate_access_policy()
+                .cluster_name(&cluster)
+                .principal_arn(principal)
+                .policy_arn(&old_arn)
+                .send()
+                .await
+                .map_err(aws_err)?;
+            ctx.say(format!("{}: removed {old} from {principal}", step.id));
+        }
+    }
     ctx.record(&step.id, with(out_arn(principal, arn), "policy", policy));
     Ok(())
 }

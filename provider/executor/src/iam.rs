@@ -1,6 +1,7 @@
 //! IAM steps: roles (trust policy with the OIDC placeholders filled in, managed policies, an
 //! inline policy, a permissions boundary) and the cluster's OIDC provider.
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use aws_sdk_iam::client::Waiters;
@@ -8,6 +9,7 @@ use aws_sdk_iam::types::Tag;
 use secure_eks_core::plan::{Step, StepOutput};
 
 use crate::ctx::{aws_err, found, gone, out_arn, with, Ctx, StepError, TAG_CLUSTER};
+use crate::drift;
 
 /// How long to wait for a new role to be visible to IAM reads.
 pub(crate) const ROLE_VISIBLE_TIMEOUT: Duration = Duration::from_secs(2 * 60);
@@ -47,8 +49,23 @@ fn role_output(r: &aws_sdk_iam::types::Role) -> StepOutput {
     with(out_arn(r.role_name(), Some(r.arn().to_string())), "roleId", r.role_id())
 }
 
+/// `extra` key of a role output: the managed policy ARNs this provider attached (comma-separated).
+pub(crate) const EXTRA_MANAGED_POLICIES: &str = "managedPolicies";
+/// `extra` key of a role output: the permissions boundary this provider set.
+pub(crate) const EXTRA_BOUNDARY: &str = "permissionsBoundary";
+
+/// What earlier applies recorded under `key` for the role `name` (by any role step: the planner
+/// names some roles by position, so a role can move between steps).
+fn earlier(ctx: &Ctx, name: &str, key: &str) -> Vec<String> {
+    ctx.prior_for("role/", name).iter().filter_map(|o| o.extra.get(key).cloned()).collect()
+}
+
 /// A role step: adopt the role by name or create it, then converge the trust policy, managed
-/// policies, inline policy and boundary (all idempotent).
+/// policies, inline policy and boundary. Each is compared first, so a run with nothing to change
+/// makes no mutating call. Managed policies and a boundary that an earlier apply set and the plan
+/// no longer lists are removed (the earlier set is recorded in the step output); ones attached by
+/// someone else are left alone. The inline policy has our name ([`INLINE_POLICY_NAME`]) and is
+/// deleted when the plan has none.
 pub(crate) async fn role(
     ctx: &Ctx,
     step: &Step,
@@ -59,15 +76,29 @@ pub(crate) async fn role(
     boundary: Option<&str>,
 ) -> Result<(), StepError> {
     let trust = fill(ctx, &step.id, trust_policy)?;
+    if let Some(old) = ctx.retire_if_renamed(&step.id, name) {
+        ctx.say(format!("{}: role {} is replaced by {name}; it is deleted once the run is done", step.id, old.id));
+    }
     let existing = found(ctx.iam.get_role().role_name(name).send().await)?.and_then(|o| o.role);
     let r = match existing {
         Some(r) => {
             let owner = r.tags().iter().find(|t| t.key() == TAG_CLUSTER).map(|t| t.value());
             ctx.check_owner(&format!("IAM role {name}"), owner)?;
             ctx.say(format!("{}: adopted role {name}", step.id));
-            ctx.record(&step.id, role_output(&r));
-            // The trust policy may name an OIDC provider that was re-created.
-            ctx.iam.update_assume_role_policy().role_name(name).policy_document(&trust).send().await.map_err(aws_err)?;
+            // Keep what earlier applies set until this one has converged.
+            let mut o = role_output(&r);
+            for k in [EXTRA_MANAGED_POLICIES, EXTRA_BOUNDARY] {
+                if let Some(v) = earlier(ctx, name, k).first() {
+                    o = with(o, k, v.clone());
+                }
+            }
+            ctx.record(&step.id, o);
+            // The trust policy may name an OIDC provider that was re-created, or a changed
+            // service account.
+            if !drift::same_policy(r.assume_role_policy_document(), &trust) {
+                ctx.iam.update_assume_role_policy().role_name(name).policy_document(&trust).send().await.map_err(aws_err)?;
+                ctx.say(format!("{}: updated the trust policy of role {name}", step.id));
+            }
             r
         }
         None => {
@@ -90,24 +121,59 @@ pub(crate) async fn role(
             r
         }
     };
+
+    // ---- managed policies
+    let want: Vec<String> = managed.iter().map(|p| p.replace("${partition}", ctx.partition())).collect();
     let attached = ctx.iam.list_attached_role_policies().role_name(name).max_items(1000).send().await.map_err(aws_err)?;
-    for p in managed {
-        let arn = p.replace("${partition}", ctx.partition());
-        if attached.attached_policies().iter().any(|a| a.policy_arn() == Some(arn.as_str())) {
-            continue;
+    let is_attached = |arn: &str| attached.attached_policies().iter().any(|a| a.policy_arn() == Some(arn));
+    for arn in want.iter().filter(|a| !is_attached(a)) {
+        ctx.iam.attach_role_policy().role_name(name).policy_arn(arn).send().await.map_err(aws_err)?;
+    }
+    let before: BTreeSet<String> = earlier(ctx, name, EXTRA_MANAGED_POLICIES).iter().flat_map(|v| v.split(',')).filter(|s| !s.is_empty()).map(str::to_string).collect();
+    for arn in before.iter().filter(|a| !want.contains(a) && is_attached(a)) {
+        ctx.iam.detach_role_policy().role_name(name).policy_arn(arn).send().await.map_err(aws_err)?;
+        ctx.say(format!("{}: detached {arn} from role {name}", step.id));
+    }
+
+    // ---- inline policy
+    let current = found(ctx.iam.get_role_policy().role_name(name).policy_name(INLINE_POLICY_NAME).send().await)?;
+    match inline {
+        Some(doc) => {
+            let doc = fill(ctx, &step.id, doc)?;
+            if !drift::same_policy(current.as_ref().map(|c| c.policy_document()), &doc) {
+                ctx.iam.put_role_policy().role_name(name).policy_name(INLINE_POLICY_NAME).policy_document(doc).send().await.map_err(aws_err)?;
+            }
         }
-        ctx.iam.attach_role_policy().role_name(name).policy_arn(&arn).send().await.map_err(aws_err)?;
+        None if current.is_some() => {
+            ctx.iam.delete_role_policy().role_name(name).policy_name(INLINE_POLICY_NAME).send().await.map_err(aws_err)?;
+            ctx.say(format!("{}: deleted the inline policy {INLINE_POLICY_NAME} of role {name}", step.id));
+        }
+        None => {}
     }
-    if let Some(doc) = inline {
-        let doc = fill(ctx, &step.id, doc)?;
-        ctx.iam.put_role_policy().role_name(name).policy_name(INLINE_POLICY_NAME).policy_document(doc).send().await.map_err(aws_err)?;
-    }
-    if let Some(b) = boundary {
-        let current = r.permissions_boundary().and_then(|p| p.permissions_boundary_arn());
-        if current != Some(b) {
+
+    // ---- permissions boundary
+    let current = r.permissions_boundary().and_then(|p| p.permissions_boundary_arn());
+    match boundary {
+        Some(b) if current != Some(b) => {
             ctx.iam.put_role_permissions_boundary().role_name(name).permissions_boundary(b).send().await.map_err(aws_err)?;
         }
+        Some(_) => {}
+        None => {
+            let ours = earlier(ctx, name, EXTRA_BOUNDARY);
+            if let Some(c) = current {
+                if ours.iter().any(|o| o == c) {
+                    ctx.iam.delete_role_permissions_boundary().role_name(name).send().await.map_err(aws_err)?;
+                    ctx.say(format!("{}: removed the permissions boundary {c} of role {name}", step.id));
+                }
+            }
+        }
     }
+
+    let mut o = with(role_output(&r), EXTRA_MANAGED_POLICIES, want.join(","));
+    if let Some(b) = boundary {
+        o = with(o, EXTRA_BOUNDARY, b);
+    }
+    ctx.record(&step.id, o);
     Ok(())
 }
 

@@ -72,7 +72,10 @@ pub(crate) async fn kms_key(ctx: &Ctx, step: &Step, alias: &str) -> Result<(), S
             m
         }
     };
-    ctx.kms.enable_key_rotation().key_id(key.key_id()).send().await.map_err(aws_err)?;
+    let rotation = ctx.kms.get_key_rotation_status().key_id(key.key_id()).send().await.map_err(aws_err)?;
+    if !rotation.key_rotation_enabled() {
+        ctx.kms.enable_key_rotation().key_id(key.key_id()).send().await.map_err(aws_err)?;
+    }
     Ok(())
 }
 

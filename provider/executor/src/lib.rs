@@ -11,6 +11,7 @@ mod facts;
 pub use apply::{ApplyError, Progress};
 
 mod ctx;
+mod drift;
 mod ec2;
 mod eks;
 mod graph;

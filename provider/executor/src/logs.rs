@@ -21,13 +21,29 @@ fn group_output(g: &aws_sdk_cloudwatchlogs::types::LogGroup, name: &str) -> Step
 
 pub(crate) async fn log_group(ctx: &Ctx, step: &Step, name: &str, retention_days: i64) -> Result<(), StepError> {
     let days = i32::try_from(retention_days).map_err(|_| StepError::Invalid(format!("retention {retention_days} days is out of range")))?;
-    match ctx.logs.create_log_group().log_group_name(name).set_tags(Some(ctx.tags(&step.id).into_iter().collect())).send().await {
-        Ok(_) => ctx.say(format!("{}: created log group {name}", step.id)),
-        Err(e) if code(&e) == "ResourceAlreadyExistsException" => ctx.say(format!("{}: adopted log group {name}", step.id)),
-        Err(e) => return Err(aws_err(e)),
-    }
+    // Describe first, so that a run with nothing to change makes no mutating call.
+    let current = match describe(ctx, name).await? {
+        Some(g) => {
+            ctx.say(format!("{}: adopted log group {name}", step.id));
+            g.retention_in_days()
+        }
+        None => {
+            match ctx.logs.create_log_group().log_group_name(name).set_tags(Some(ctx.tags(&step.id).into_iter().collect())).send().await {
+                Ok(_) => ctx.say(format!("{}: created log group {name}", step.id)),
+                // Created meanwhile (EKS re-creates it while a cluster of this name logs).
+                Err(e) if code(&e) == "ResourceAlreadyExistsException" => ctx.say(format!("{}: adopted log group {name}", step.id)),
+                Err(e) => return Err(aws_err(e)),
+            }
+            None
+        }
+    };
     ctx.record(&step.id, out_arn(name, None));
-    ctx.logs.put_retention_policy().log_group_name(name).retention_in_days(days).send().await.map_err(aws_err)?;
+    if current != Some(days) {
+        ctx.logs.put_retention_policy().log_group_name(name).retention_in_days(days).send().await.map_err(aws_err)?;
+        if let Some(d) = current {
+            ctx.say(format!("{}: retention of {name} changed from {d} to {days} days", step.id));
+        }
+    }
     if let Some(g) = describe(ctx, name).await? {
         ctx.record(&step.id, group_output(&g, name));
     }
