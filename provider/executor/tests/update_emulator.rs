@@ -19,132 +19,16 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use secure_eks_core::model::{Autoname, ClusterArgs, ProviderConfig};
+use secure_eks_core::model::{Autoname, ClusterArgs};
 use secure_eks_core::plan::{Plan, StepOutputs};
 use secure_eks_executor::{ApplyError, Aws};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
-// ---------------------------------------------------------------- the emulator (as in apply_emulator.rs)
-
-fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// The emulator's python: `SECURE_EKS_EMULATOR_PYTHON`, else the (idempotent) installer's answer.
-fn python() -> PathBuf {
-    static PY: OnceLock<PathBuf> = OnceLock::new();
-    PY.get_or_init(|| {
-        if let Ok(p) = std::env::var("SECURE_EKS_EMULATOR_PYTHON") {
-            return PathBuf::from(p);
-        }
-        let out = Command::new("bash")
-            .arg(repo_root().join("scripts/install-emulator.sh"))
-            .stderr(Stdio::inherit())
-            .output()
-            .expect("run scripts/install-emulator.sh");
-        assert!(out.status.success(), "installing the emulator failed");
-        let s = String::from_utf8_lossy(&out.stdout);
-        PathBuf::from(s.lines().last().expect("installer printed the python path").trim())
-    })
-    .clone()
-}
-
-fn http(port: u16, method: &str, path: &str, body: &str) -> Option<String> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
-    let req = format!("{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len());
-    s.write_all(req.as_bytes()).ok()?;
-    let mut buf = String::new();
-    let _ = s.read_to_string(&mut buf);
-    Some(buf)
-}
-
-struct Emulator {
-    child: Child,
-    port: u16,
-    url: String,
-}
-
-impl Emulator {
-    fn start() -> Emulator {
-        let py = python();
-        for _ in 0..5 {
-            let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-            let mut child = Command::new(&py)
-                .arg(repo_root().join("tests/emulator/moto_ext_server.py"))
-                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("spawn emulator");
-            let start = Instant::now();
-            while start.elapsed() < Duration::from_secs(60) {
-                if let Ok(Some(_)) = child.try_wait() {
-                    break; // port taken: try another
-                }
-                if http(port, "GET", "/moto-api/", "").is_some_and(|r| r.starts_with("HTTP/1.0 200") || r.starts_with("HTTP/1.1 200")) {
-                    return Emulator { child, port, url: format!("http://127.0.0.1:{port}") };
-                }
-                std::thread::sleep(Duration::from_millis(100));
-            }
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        panic!("the emulator did not start");
-    }
-
-    /// Add a `/_fault` rule (see the README); returns all rules with their remaining counts.
-    fn fault(&self, rule: serde_json::Value) -> serde_json::Value {
-        let r = http(self.port, "POST", "/_fault", &rule.to_string()).unwrap();
-        assert!(r.contains(" 200 "), "{r}");
-        // The body may be chunk-framed: take the JSON list itself.
-        let body = r.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or_default();
-        let (start, end) = (body.find('[').unwrap(), body.rfind(']').unwrap());
-        serde_json::from_str(&body[start..=end]).unwrap()
-    }
-
-    fn clear_faults(&self) {
-        let r = http(self.port, "DELETE", "/_fault", "").unwrap();
-        assert!(r.contains(" 200 "), "{r}");
-    }
-
-    async fn aws(&self) -> Aws {
-        let endpoints: BTreeMap<String, String> = ["ec2", "iam", "eks", "ssm", "sts", "kms", "logs"].iter().map(|s| (s.to_string(), self.url.clone())).collect();
-        let cfg = ProviderConfig {
-            region: Some(REGION.into()),
-            access_key: Some("testing".into()),
-            secret_key: Some("testing".into()),
-            endpoints: Some(endpoints),
-            ..Default::default()
-        };
-        Aws::new(&cfg, REGION).await
-    }
-
-    /// The SDK config the checks use (same endpoint and credentials, not the executor's code).
-    async fn sdk(&self) -> aws_types::SdkConfig {
-        aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .region(aws_types::region::Region::new(REGION))
-            .credentials_provider(aws_credential_types::Credentials::new("testing", "testing", None, None, "test"))
-            .endpoint_url(&self.url)
-            .load()
-            .await
-    }
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+mod support;
+use support::{Emulator, EmulatorAws};
 
 // ---------------------------------------------------------------- counting mutating calls
 

@@ -126,6 +126,27 @@ impl Workspace {
     }
 }
 
+impl Workspace {
+    /// Like [`Workspace::init_stack`], but sets every endpoint with one `pulumi config set-all`
+    /// (one CLI start instead of seven; the corpus test runs this for every program).
+    pub fn init_stack_quick(&self, endpoints: &serde_json::Value) {
+        let r = self.pulumi(&["stack", "init", "dev", "--non-interactive"]);
+        assert_eq!(r.code, Some(0), "stack init: {}", r.out);
+        let pairs: Vec<String> = endpoints
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(svc, url)| format!("secure-eks:endpoints.{svc}={}", url.as_str().unwrap()))
+            .collect();
+        let mut args = vec!["config", "set-all", "--path"];
+        for p in &pairs {
+            args.extend(["--plaintext", p.as_str()]);
+        }
+        let r = self.pulumi(&args);
+        assert_eq!(r.code, Some(0), "config set-all: {}", r.out);
+    }
+}
+
 impl Drop for Workspace {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.root);

@@ -1,0 +1,151 @@
+//! Test support shared by the executor's and the server's test suites: the local AWS emulator
+//! (`tests/emulator/moto_ext_server.py`), started on a free 127.0.0.1 port and stopped on drop,
+//! with its `/_fault` rules and a boto3 helper for checks that must not use our own code.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// The services the provider's `endpoints` config can point at the emulator.
+pub const SERVICES: [&str; 7] = ["ec2", "iam", "eks", "ssm", "sts", "kms", "logs"];
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The emulator's python: `SECURE_EKS_EMULATOR_PYTHON`, else the (idempotent) installer's answer.
+pub fn python() -> PathBuf {
+    static PY: OnceLock<PathBuf> = OnceLock::new();
+    PY.get_or_init(|| {
+        if let Ok(p) = std::env::var("SECURE_EKS_EMULATOR_PYTHON") {
+            return PathBuf::from(p);
+        }
+        let out = Command::new("bash")
+            .arg(repo_root().join("scripts/install-emulator.sh"))
+            .stderr(Stdio::inherit())
+            .output()
+            .expect("run scripts/install-emulator.sh");
+        assert!(out.status.success(), "installing the emulator failed");
+        let s = String::from_utf8_lossy(&out.stdout);
+        PathBuf::from(s.lines().last().expect("installer printed the python path").trim())
+    })
+    .clone()
+}
+
+fn http(port: u16, method: &str, path: &str, body: &str) -> Option<String> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+    let req = format!(
+        "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).ok()?;
+    let mut buf = String::new();
+    let _ = s.read_to_string(&mut buf);
+    Some(buf)
+}
+
+/// A running emulator on 127.0.0.1.
+pub struct Emulator {
+    child: Child,
+    /// Its port.
+    pub port: u16,
+    /// `http://127.0.0.1:<port>`.
+    pub url: String,
+}
+
+impl Emulator {
+    /// Start on a free port (retrying if another process takes it first) and wait until it answers.
+    pub fn start() -> Emulator {
+        let py = python();
+        for _ in 0..5 {
+            let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+            let mut child = Command::new(&py)
+                .arg(repo_root().join("tests/emulator/moto_ext_server.py"))
+                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("spawn emulator");
+            let start = Instant::now();
+            while start.elapsed() < Duration::from_secs(60) {
+                if let Ok(Some(_)) = child.try_wait() {
+                    break; // port taken: try another (the child is reaped)
+                }
+                if http(port, "GET", "/moto-api/", "").is_some_and(|r| r.starts_with("HTTP/1.0 200") || r.starts_with("HTTP/1.1 200")) {
+                    return Emulator { child, port, url: format!("http://127.0.0.1:{port}") };
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!("the emulator did not start");
+    }
+
+    /// Every service pointed at the emulator, as the provider's `endpoints` map.
+    pub fn endpoint_map(&self) -> BTreeMap<String, String> {
+        SERVICES.iter().map(|s| (s.to_string(), self.url.clone())).collect()
+    }
+
+    /// The same, as JSON.
+    pub fn endpoints(&self) -> serde_json::Value {
+        serde_json::Value::Object(self.endpoint_map().into_iter().map(|(k, v)| (k, v.into())).collect())
+    }
+
+    /// Add a `/_fault` rule (see tests/emulator/README.md); returns all rules with their remaining counts.
+    pub fn fault(&self, rule: serde_json::Value) -> serde_json::Value {
+        let r = http(self.port, "POST", "/_fault", &rule.to_string()).unwrap();
+        assert!(r.contains(" 200 "), "{r}");
+        // The body may be chunk-framed: take the JSON list itself.
+        let body = r.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or_default();
+        let (start, end) = (body.find('[').unwrap(), body.rfind(']').unwrap());
+        serde_json::from_str(&body[start..=end]).unwrap()
+    }
+
+    /// Remove every `/_fault` rule.
+    pub fn clear_faults(&self) {
+        let r = http(self.port, "DELETE", "/_fault", "").unwrap();
+        assert!(r.contains(" 200 "), "{r}");
+    }
+
+    /// Run a boto3 snippet against the emulator (its venv has boto3); `client(svc)` is predefined
+    /// and the snippet prints its answer.
+    pub fn boto3(&self, snippet: &str) -> String {
+        let prelude = format!(
+            "import boto3, json\ndef client(s):\n    return boto3.client(s, region_name='us-east-1', endpoint_url='{}', aws_access_key_id='testing', aws_secret_access_key='testing')\n",
+            self.url
+        );
+        let out = Command::new(python()).arg("-c").arg(format!("{prelude}{snippet}")).output().expect("run python");
+        assert!(out.status.success(), "boto3 snippet failed: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// How many resources the clusters left, by kind (tagged EC2 resources, clusters, our roles, log groups).
+    pub fn leftovers(&self) -> String {
+        self.boto3(
+            "ec2 = client('ec2')\n\
+             f = [{'Name': 'tag-key', 'Values': ['secure-eks:cluster']}]\n\
+             vpcs = len(ec2.describe_vpcs(Filters=f)['Vpcs'])\n\
+             subnets = len(ec2.describe_subnets(Filters=f)['Subnets'])\n\
+             sgs = len(ec2.describe_security_groups(Filters=f)['SecurityGroups'])\n\
+             clusters = len(client('eks').list_clusters()['clusters'])\n\
+             roles = len([r for r in client('iam').list_roles()['Roles'] if r['RoleName'].endswith(('-cluster', '-node', '-cluster-autoscaler'))])\n\
+             groups = len(client('logs').describe_log_groups(logGroupNamePrefix='/aws/eks/')['logGroups'])\n\
+             print(f'vpcs={vpcs} subnets={subnets} sgs={sgs} clusters={clusters} roles={roles} logGroups={groups}')",
+        )
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
