@@ -20,7 +20,7 @@ plugin_dir="$root/${CARGO_TARGET_DIR:-target}/debug"
 export EMULATOR_STATE_DIR="${EMULATOR_STATE_DIR:-$(mktemp -d)}"
 url="$(scripts/emulator.sh start)"
 work="$(mktemp -d)"
-cleanup() { scripts/emulator.sh stop >/dev/null 2>&1 || true; rm -rf "$work"; }
+cleanup() { [ "${KEEP_EMULATOR:-0}" = 1 ] || scripts/emulator.sh stop >/dev/null 2>&1 || true; rm -rf "$work"; }
 trap cleanup EXIT
 
 cp -r "examples/$example" "$work/project"
