@@ -13,9 +13,57 @@ fn err(what: &str, e: impl std::fmt::Display) -> ExecError {
 impl Aws {
     /// Read what the AWS-backed rules need. Unknown instance types are simply absent from the
     /// answer; a missing SSM parameter is `false`.
-    pub async fn facts(&self, types: &[String], params: &[String], addons: &[String], k8s_version: &str) -> Result<AwsFacts, ExecError> {
+    pub async fn facts(
+        &self,
+        types: &[String],
+        params: &[String],
+        addons: &[String],
+        k8s_version: &str,
+        images: &[String],
+        subnets: &[String],
+    ) -> Result<AwsFacts, ExecError> {
         let mut facts = AwsFacts::default();
         let ec2 = self.ec2();
+        let missing = |code: &str| code.starts_with("InvalidAMIID") || code.starts_with("InvalidSubnetID");
+        for id in images {
+            match ec2.describe_images().image_ids(id).send().await {
+                Ok(out) => {
+                    for img in out.images() {
+                        if let Some(a) = img.architecture() {
+                            facts.images.insert(id.clone(), a.as_str().to_string());
+                        }
+                    }
+                }
+                Err(e) => {
+                    let code = e.as_service_error().and_then(|s| aws_sdk_ec2::error::ProvideErrorMetadata::code(s)).unwrap_or("");
+                    if !missing(code) {
+                        return Err(err("DescribeImages", aws_sdk_ec2::error::DisplayErrorContext(e)));
+                    }
+                }
+            }
+        }
+        for id in subnets {
+            match ec2.describe_subnets().subnet_ids(id).send().await {
+                Ok(out) => {
+                    for sn in out.subnets() {
+                        facts.subnets.insert(
+                            id.clone(),
+                            secure_eks_core::rules::SubnetFacts {
+                                az: sn.availability_zone().unwrap_or_default().to_string(),
+                                map_public_ip_on_launch: sn.map_public_ip_on_launch().unwrap_or(false),
+                                vpc_id: sn.vpc_id().unwrap_or_default().to_string(),
+                            },
+                        );
+                    }
+                }
+                Err(e) => {
+                    let code = e.as_service_error().and_then(|s| aws_sdk_ec2::error::ProvideErrorMetadata::code(s)).unwrap_or("");
+                    if !missing(code) {
+                        return Err(err("DescribeSubnets", aws_sdk_ec2::error::DisplayErrorContext(e)));
+                    }
+                }
+            }
+        }
         // One call per type: AWS rejects the whole request when any listed type is invalid.
         for t in types {
             let r = ec2.describe_instance_types().instance_types(InstanceType::from(t.as_str())).send().await;

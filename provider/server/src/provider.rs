@@ -371,7 +371,8 @@ impl Inner {
         let spec = decoded.value.with_defaults_around(Autoname::Disabled, Some(&configured.region), &decoded.annotations);
         let version = spec.kubernetes_version.clone().filter(|_| decoded.annotations.unknowns.keys().all(|p| p.top() != Some("kubernetesVersion")))?;
         let (types, params, addons) = rules::AwsFacts::wanted(&spec);
-        match configured.aws.facts(&types, &params, &addons, &version).await {
+        let (images, subnets) = rules::AwsFacts::wanted_ids(&spec);
+        match configured.aws.facts(&types, &params, &addons, &version, &images, &subnets).await {
             Ok(f) => Some(f),
             Err(e) => {
                 self.engine.warn(urn, format!("SEKS-CFG-000 [INFO] the AWS-backed checks are deferred: {e}")).await;

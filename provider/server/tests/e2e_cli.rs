@@ -169,3 +169,36 @@ fn changing_desired_size_updates_in_place() {
     assert_eq!(destroy.code, Some(0), "{}", destroy.out);
     assert_eq!(emu.leftovers(), "vpcs=0 subnets=0 sgs=0 clusters=0 roles=0 logGroups=0");
 }
+
+#[test]
+fn byo_vpc_up_update_refresh_destroy_leaves_the_users_vpc_alone() {
+    let emu = Emulator::start();
+    let ids = emu.boto3(
+        "ec2 = client('ec2')\n\
+         v = ec2.create_vpc(CidrBlock='10.1.0.0/16')['Vpc']['VpcId']\n\
+         a = ec2.create_subnet(VpcId=v, CidrBlock='10.1.0.0/20', AvailabilityZone='us-east-1a')['Subnet']['SubnetId']\n\
+         b = ec2.create_subnet(VpcId=v, CidrBlock='10.1.16.0/20', AvailabilityZone='us-east-1b')['Subnet']['SubnetId']\n\
+         print(v, a, b)",
+    );
+    let ids: Vec<&str> = ids.split_whitespace().collect();
+    let ws = Workspace::new("examples/yaml-byo-vpc");
+    ws.init_stack(&emu.endpoints());
+    for (k, v) in [("vpcId", ids[0]), ("nodeSubnetA", ids[1]), ("nodeSubnetB", ids[2])] {
+        assert_eq!(ws.pulumi(&["config", "set", k, v]).code, Some(0));
+    }
+    let up = ws.pulumi(&["up", "--yes", "--non-interactive", "--skip-preview"]);
+    assert_eq!(up.code, Some(0), "up failed:\n{}", up.out);
+    assert!(up.out.contains("waived SEKS-REL-001"), "the applied waiver is printed:\n{}", up.out);
+    let again = ws.pulumi(&["preview", "--non-interactive", "--expect-no-changes"]);
+    assert_eq!(again.code, Some(0), "{}", again.out);
+    let refresh = ws.pulumi(&["refresh", "--yes", "--non-interactive", "--skip-preview", "--expect-no-changes"]);
+    assert_eq!(refresh.code, Some(0), "refresh shows drift:\n{}", refresh.out);
+    let destroy = ws.pulumi(&["destroy", "--yes", "--non-interactive", "--skip-preview"]);
+    assert_eq!(destroy.code, Some(0), "{}", destroy.out);
+    assert_eq!(emu.leftovers(), "vpcs=0 subnets=0 sgs=0 clusters=0 roles=0 logGroups=0");
+    let still = emu.boto3(&format!(
+        "ec2 = client('ec2')\nprint(len(ec2.describe_vpcs(VpcIds=['{}'])['Vpcs']), len(ec2.describe_subnets(SubnetIds=['{}', '{}'])['Subnets']))",
+        ids[0], ids[1], ids[2]
+    ));
+    assert_eq!(still, "1 2", "the user's VPC and subnets must survive destroy");
+}

@@ -19,6 +19,8 @@ mod cfg_001_region_arns;
 mod aws_node_012_instance_types;
 mod aws_node_013_ami_parameter;
 mod aws_add_004_addon_versions;
+mod aws_net_011_existing_subnets;
+mod aws_node_014_pinned_ami_arch;
 mod cfg_004_schema;
 mod cfg_005_required;
 mod cfg_006_waivers;
@@ -163,9 +165,44 @@ pub struct AwsFacts {
     pub ssm_parameters: std::collections::BTreeMap<String, bool>,
     /// EKS addon name → versions compatible with the cluster's Kubernetes version.
     pub addon_versions: std::collections::BTreeMap<String, Vec<String>>,
+    /// Pinned AMI id → its architecture (`x86_64`, `arm64`); absent: no such image.
+    pub images: std::collections::BTreeMap<String, String>,
+    /// Existing subnet id → what AWS says about it; absent: no such subnet.
+    pub subnets: std::collections::BTreeMap<String, SubnetFacts>,
+}
+
+/// What AWS reports about an existing subnet.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SubnetFacts {
+    /// Its availability zone.
+    pub az: String,
+    /// Whether instances launched in it get a public IP.
+    pub map_public_ip_on_launch: bool,
+    /// Its VPC.
+    pub vpc_id: String,
 }
 
 impl AwsFacts {
+    /// The instance types, SSM parameters and addons a spec needs looked up.
+    /// The pinned AMI ids and existing subnet ids a spec needs looked up.
+    pub fn wanted_ids(spec: &ClusterArgs) -> (Vec<String>, Vec<String>) {
+        let images = spec.node_groups.iter().flatten().filter_map(|n| n.ami_id.clone()).collect();
+        let subnets = spec
+            .network
+            .as_ref()
+            .and_then(|n| n.existing_vpc.as_ref())
+            .map(|e| {
+                e.node_subnet_ids
+                    .iter()
+                    .chain(e.pod_subnet_ids.iter().flatten())
+                    .chain(e.endpoint_subnet_ids.iter().flatten())
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        (images, subnets)
+    }
+
     /// The instance types, SSM parameters and addons a spec needs looked up.
     pub fn wanted(spec: &ClusterArgs) -> (Vec<String>, Vec<String>, Vec<String>) {
         let mut types: Vec<String> = spec.node_groups.iter().flatten().flat_map(|n| n.instance_types.clone()).collect();
@@ -216,7 +253,9 @@ pub fn catalogue() -> &'static [&'static dyn Rule] {
     &CATALOGUE
 }
 
-static CATALOGUE: [&dyn Rule; 38] = [
+static CATALOGUE: [&dyn Rule; 40] = [
+    &aws_net_011_existing_subnets::RULE,
+    &aws_node_014_pinned_ami_arch::RULE,
     &aws_node_012_instance_types::RULE,
     &aws_node_013_ami_parameter::RULE,
     &aws_add_004_addon_versions::RULE,
