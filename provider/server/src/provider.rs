@@ -262,7 +262,10 @@ impl Inner {
         let autoname = match req.autonaming.as_ref() {
             Some(a) if a.mode == pulumirpc::check_request::autonaming_options::Mode::Disable as i32 => Autoname::Disabled,
             Some(a) if !a.proposed_name.is_empty() => Autoname::Proposed(&a.proposed_name),
-            _ => Autoname::Derived { resource_name: &req.name, seed: &req.random_seed },
+            // The suffix comes from the URN, not the engine's per-update random seed: a create
+            // that crashed half-way must find its resources under the same name on the next
+            // `up`. Replacements keep the name and delete first (see Diff).
+            _ => Autoname::Derived { resource_name: &req.name, seed: req.urn.as_bytes() },
         };
         let facts = match configured.as_ref() {
             Some(c) if c.account.is_some() => self.aws_facts(c, &news, &req.urn).await,

@@ -202,3 +202,60 @@ fn byo_vpc_up_update_refresh_destroy_leaves_the_users_vpc_alone() {
     ));
     assert_eq!(still, "1 2", "the user's VPC and subnets must survive destroy");
 }
+
+/// The pids of our provider processes started for this workspace (the engine runs plugins with
+/// the project directory as their working directory).
+fn providers_in(dir: &std::path::Path) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()))
+        .filter(|pid| {
+            let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            let cwd = std::fs::read_link(format!("/proc/{pid}/cwd")).ok();
+            String::from_utf8_lossy(&cmd).contains("pulumi-resource-secure-eks") && cwd.as_deref() == Some(dir)
+        })
+        .collect()
+}
+
+#[test]
+fn kill_9_mid_create_then_up_converges_without_duplicates() {
+    let emu = Emulator::start();
+    let ws = Workspace::new("examples/yaml-minimal");
+    ws.init_stack(&emu.endpoints());
+    // CreateCluster takes 4 s: the provider is killed while the network already exists.
+    emu.fault(serde_json::json!({"match": "^POST /clusters ", "status": 0, "delay_ms": 4000, "count": 1}));
+    let mut up = ws.spawn_pulumi(&["up", "--yes", "--non-interactive", "--skip-preview"]);
+    let start = std::time::Instant::now();
+    let mut killed = false;
+    while start.elapsed() < std::time::Duration::from_secs(60) {
+        let vpcs = emu.boto3("print(len(client('ec2').describe_vpcs(Filters=[{'Name': 'tag-key', 'Values': ['secure-eks:cluster']}])['Vpcs']))");
+        if vpcs == "1" {
+            std::thread::sleep(std::time::Duration::from_millis(500));
+            for pid in providers_in(&ws.dir.canonicalize().unwrap()) {
+                let _ = std::process::Command::new("kill").args(["-9", &pid.to_string()]).status();
+                killed = true;
+            }
+            if killed {
+                break;
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(killed, "never saw the provider mid-create");
+    let status = up.wait().unwrap();
+    assert!(!status.success(), "up must fail when its provider is killed");
+    emu.clear_faults();
+    // The engine recorded a pending create; clear it, then `up` again: adoption by tags and names.
+    let r = ws.pulumi(&["refresh", "--yes", "--non-interactive", "--skip-preview", "--clear-pending-creates"]);
+    assert_eq!(r.code, Some(0), "{}", r.out);
+    let up2 = ws.pulumi(&["up", "--yes", "--non-interactive", "--skip-preview"]);
+    assert_eq!(up2.code, Some(0), "second up failed:\n{}", up2.out);
+    assert_eq!(emu.leftovers(), "vpcs=1 subnets=6 sgs=3 clusters=1 roles=3 logGroups=1", "no duplicates after the crash");
+    let refresh = ws.pulumi(&["refresh", "--yes", "--non-interactive", "--skip-preview", "--expect-no-changes"]);
+    assert_eq!(refresh.code, Some(0), "drift after the crash:\n{}", refresh.out);
+    let destroy = ws.pulumi(&["destroy", "--yes", "--non-interactive", "--skip-preview"]);
+    assert_eq!(destroy.code, Some(0), "{}", destroy.out);
+    assert_eq!(emu.leftovers(), "vpcs=0 subnets=0 sgs=0 clusters=0 roles=0 logGroups=0");
+}

@@ -21,11 +21,12 @@ pub const DEFAULT_IMDS_HOP_LIMIT: i64 = 2;
 pub enum Autoname<'a> {
     /// The engine proposed (or enforces) this name.
     Proposed(&'a str),
-    /// Derive `<resource name>-<7 hex>` from the resource name and the engine's random seed.
+    /// Derive `<resource name>-<7 hex>` from the resource name and a stable seed.
     Derived {
         /// The Pulumi resource name.
         resource_name: &'a str,
-        /// The engine's per-resource random seed.
+        /// A seed that stays the same for the resource across updates (the server passes the URN,
+        /// so a crashed create finds its resources again under the same name).
         seed: &'a [u8],
     },
     /// Autonaming is disabled: no name is filled in.

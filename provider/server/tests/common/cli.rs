@@ -114,6 +114,19 @@ impl Workspace {
         Run { code: status.code(), out }
     }
 
+    /// Start `pulumi <args>` without waiting (output discarded).
+    pub fn spawn_pulumi(&self, args: &[&str]) -> std::process::Child {
+        let mut cmd = Command::new(pulumi_bin().join("pulumi"));
+        cmd.args(args).current_dir(&self.dir).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+        for k in ["AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "PULUMI_ACCESS_TOKEN"] {
+            cmd.env_remove(k);
+        }
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        cmd.spawn().expect("spawn pulumi")
+    }
+
     /// `pulumi stack init` plus the emulator endpoints in the stack config.
     pub fn init_stack(&self, endpoints: &serde_json::Value) {
         let r = self.pulumi(&["stack", "init", "dev", "--non-interactive"]);
