@@ -45,17 +45,19 @@ async fn main() -> anyhow::Result<()> {
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("SECURE_EKS_LOG").unwrap_or_else(|_| level.into()))
         .init();
     let engine = args.rest.last().cloned();
+    // Register the signal handlers before the port line: the engine may send SIGINT right after.
+    let mut int = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).context("SIGINT handler")?;
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).context("SIGTERM handler")?;
     let (listener, addr) = secure_eks_server::bind().await.context("binding 127.0.0.1")?;
     {
         let mut out = std::io::stdout().lock();
         writeln!(out, "{}", addr.port()).context("writing the port")?;
         out.flush().context("flushing the port")?;
     }
-    let shutdown = async {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let shutdown = async move {
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => {},
-            _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {},
+            _ = int.recv() => {},
+            _ = term.recv() => {},
         }
     };
     secure_eks_server::serve(listener, engine, shutdown).await.context("serving")?;
