@@ -243,6 +243,34 @@ async fn main() {
         row("wire Struct→Value→Struct", n, wire_rt);
     }
 
+    // Where the rule time goes: each rule of the catalogue on its own, at 5 node groups.
+    {
+        let news = news(5);
+        let facts = facts(&news);
+        let d = codec::decode::<ClusterArgs>(&Value::Object(news.clone())).unwrap();
+        let spec = d.value.with_defaults_around(Autoname::Proposed("bench-cluster"), Some(REGION), &d.annotations);
+        let ctx = RuleCtx { spec: &spec, annotations: &d.annotations, olds: None, region: Some(REGION), today: TODAY, aws: Some(&facts) };
+        let mut per_rule: Vec<(&str, f64)> = rules::catalogue()
+            .iter()
+            .map(|rule| {
+                let mut v: Vec<f64> = (0..warmup + iterations)
+                    .map(|_| {
+                        let t = Instant::now();
+                        black_box(rule.check(&ctx));
+                        t.elapsed().as_secs_f64() * 1e6
+                    })
+                    .skip(warmup)
+                    .collect();
+                v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+                (rule.meta().id, pct(&v, 0.5))
+            })
+            .collect();
+        per_rule.sort_by(|a, b| b.1.partial_cmp(&a.1).unwrap());
+        let sum: f64 = per_rule.iter().map(|(_, t)| t).sum();
+        let top: Vec<String> = per_rule.iter().take(6).map(|(id, t)| format!("{id} {t:.1}")).collect();
+        println!("| 5 | rules, p50 per rule (sum {sum:.1}; top: {}) | | | |", top.join(", "));
+    }
+
     // The same through the real binary: Configure once (no credentials check, so the AWS-backed
     // rules are deferred), then Check over gRPC on one connection.
     let bin = std::env::var("SECURE_EKS_PLUGIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_pulumi-resource-secure-eks").to_string());
@@ -266,7 +294,17 @@ async fn main() {
     })
     .await
     .unwrap();
-    println!("| | **gRPC Check** (spawned {}) | | | |", bin.rsplit('/').next().unwrap_or(&bin));
+    println!("| | **gRPC** (spawned {}) | | | |", bin.rsplit('/').next().unwrap_or(&bin));
+    // The transport alone: an RPC that does no work.
+    let mut v = Vec::with_capacity(iterations);
+    for i in 0..warmup + iterations {
+        let t = Instant::now();
+        black_box(c.get_plugin_info(()).await.unwrap());
+        if i >= warmup {
+            v.push(t.elapsed().as_secs_f64() * 1e6);
+        }
+    }
+    row("GetPluginInfo round trip (transport only)", 0, v);
     for n in SIZES {
         let req = CheckRequest {
             urn: URN.into(),

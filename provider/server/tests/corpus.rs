@@ -8,6 +8,9 @@
 //! - `# expect: pass` — the preview succeeds and no error names a `SEKS-` rule;
 //! - `# output: <text>` — the output contains `<text>` (a warning's rule id, the deferral note);
 //! - `# absent: <text>` — the output does not contain `<text>`;
+//! - `# fixture: byo-vpc` — before the preview, make a VPC with subnets in the emulator and set
+//!   their ids as stack config (`vpcId`, `nodeSubnetA..C`, `podSubnetA..C`, `publicSubnet`, a
+//!   subnet mapping public IPs, and `otherVpcSubnet`, a subnet of another VPC);
 //! - `# setup: <pulumi args>` — run before the preview and must succeed (e.g. an `up`, so that
 //!   Check sees old inputs);
 //! - `# known-gap: <why>` — a mismatch is reported in the table but does not fail the test.
@@ -45,6 +48,7 @@ struct Program {
     outputs: Vec<String>,
     absent: Vec<String>,
     setup: Vec<String>,
+    fixture: Option<String>,
     known_gap: Option<String>,
 }
 
@@ -64,7 +68,7 @@ fn corpus_dir() -> PathBuf {
 }
 
 fn parse(dir: &str, text: &str) -> Program {
-    let mut p = Program { dir: dir.to_string(), expect: Expect::Pass, outputs: vec![], absent: vec![], setup: vec![], known_gap: None };
+    let mut p = Program { dir: dir.to_string(), expect: Expect::Pass, outputs: vec![], absent: vec![], setup: vec![], fixture: None, known_gap: None };
     let mut expect = None;
     for line in text.lines().take_while(|l| l.starts_with('#')) {
         let Some((key, value)) = line.trim_start_matches('#').trim().split_once(':') else { continue };
@@ -81,6 +85,10 @@ fn parse(dir: &str, text: &str) -> Program {
             "output" => p.outputs.push(value),
             "absent" => p.absent.push(value),
             "setup" => p.setup.push(value),
+            "fixture" => {
+                assert!(value == "byo-vpc", "{dir}: unknown fixture {value:?}");
+                p.fixture = Some(value)
+            }
             "known-gap" => p.known_gap = Some(value),
             _ => {}
         }
@@ -121,11 +129,40 @@ fn ids_after(out: &str, marker: &str) -> BTreeSet<String> {
         .collect()
 }
 
+/// The `byo-vpc` fixture: a VPC of the user's, made in the emulator; `key=value` lines.
+const BYO_VPC: &str = "\
+ec2 = client('ec2')
+v = ec2.create_vpc(CidrBlock='10.1.0.0/16')['Vpc']['VpcId']
+o = ec2.create_vpc(CidrBlock='10.2.0.0/16')['Vpc']['VpcId']
+def sub(cidr, az, vpc=None, public=False):
+    s = ec2.create_subnet(VpcId=vpc or v, CidrBlock=cidr, AvailabilityZone=az)['Subnet']['SubnetId']
+    if public:
+        ec2.modify_subnet_attribute(SubnetId=s, MapPublicIpOnLaunch={'Value': True})
+    return s
+ids = {'vpcId': v}
+for i, z in enumerate('abc'):
+    ids['nodeSubnet' + z.upper()] = sub(f'10.1.{16 * i}.0/20', 'us-east-1' + z)
+    ids['podSubnet' + z.upper()] = sub(f'10.1.{64 + 16 * i}.0/20', 'us-east-1' + z)
+ids['publicSubnet'] = sub('10.1.128.0/20', 'us-east-1a', public=True)
+ids['otherVpcSubnet'] = sub('10.2.0.0/20', 'us-east-1c', vpc=o)
+for k, x in ids.items():
+    print(f'{k}={x}')
+";
+
 fn run(program: Program, emu: &Emulator) -> Outcome {
     let start = Instant::now();
     let ws = Workspace::new(&format!("tests/corpus/{}", program.dir));
     ws.init_stack_quick(&emu.endpoints());
     let mut problems = Vec::new();
+    if program.fixture.is_some() {
+        let ids = emu.boto3(BYO_VPC);
+        let mut args = vec!["config", "set-all"];
+        for line in ids.lines() {
+            args.extend(["--plaintext", line]);
+        }
+        let r = ws.pulumi(&args);
+        assert_eq!(r.code, Some(0), "{}: config set-all: {}", program.dir, r.out);
+    }
     for step in &program.setup {
         let args: Vec<&str> = step.split_whitespace().collect();
         let r = ws.pulumi(&args);
@@ -180,6 +217,9 @@ fn expected(p: &Program) -> String {
     };
     for o in &p.outputs {
         s.push_str(&format!(" +{o:?}"));
+    }
+    for a in &p.absent {
+        s.push_str(&format!(" -{a:?}"));
     }
     s
 }
