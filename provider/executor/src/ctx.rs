@@ -78,16 +78,7 @@ pub(crate) fn gone<T, E: ProvideErrorMetadata + std::error::Error>(r: Result<T, 
     found(r).map(|_| ())
 }
 
-/// The AWS partition of a region.
-pub(crate) fn partition(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else {
-        "aws"
-    }
-}
+pub(crate) use secure_eks_core::plan::partition;
 
 /// FNV-1a, 64 bits: a stable, dependency-free hash for client tokens (not for security).
 fn fnv1a(parts: &[&str]) -> u64 {

@@ -11,7 +11,7 @@ mod build;
 mod cidr;
 mod outputs;
 
-pub use build::{plan, PlanError};
+pub use build::{partition, plan, PlanError};
 pub use cidr::Ipv4Cidr;
 pub use outputs::{assemble, kubeconfig};
 
