@@ -69,7 +69,7 @@ fn yaml_minimal_up_is_idempotent_keeps_secrets_refreshes_and_destroys_everything
     ws.init_stack(&emu.endpoints());
     let up = ws.pulumi(&["up", "--yes", "--non-interactive", "--skip-preview"]);
     assert_eq!(up.code, Some(0), "up failed:\n{}", up.out);
-    assert_eq!(emu.leftovers(), "vpcs=1 subnets=6 sgs=3 clusters=1 roles=3 logGroups=1", "after up");
+    assert_eq!(emu.leftovers(), "vpcs=1 subnets=6 sgs=3 endpoints=9 launchTemplates=1 clusters=1 roles=3 oidc=1 keys=1 logGroups=1", "after up");
 
     // A second up changes nothing.
     let again = ws.pulumi(&["preview", "--non-interactive", "--expect-no-changes"]);
@@ -95,7 +95,7 @@ fn yaml_minimal_up_is_idempotent_keeps_secrets_refreshes_and_destroys_everything
 
     let destroy = ws.pulumi(&["destroy", "--yes", "--non-interactive", "--skip-preview"]);
     assert_eq!(destroy.code, Some(0), "destroy failed:\n{}", destroy.out);
-    assert_eq!(emu.leftovers(), "vpcs=0 subnets=0 sgs=0 clusters=0 roles=0 logGroups=0", "after destroy");
+    assert_eq!(emu.leftovers(), "vpcs=0 subnets=0 sgs=0 endpoints=0 launchTemplates=0 clusters=0 roles=0 oidc=0 keys=0 logGroups=0", "after destroy");
 }
 
 #[test]
@@ -167,7 +167,7 @@ fn changing_desired_size_updates_in_place() {
     assert_eq!(again.code, Some(0), "{}", again.out);
     let destroy = ws.pulumi(&["destroy", "--yes", "--non-interactive", "--skip-preview"]);
     assert_eq!(destroy.code, Some(0), "{}", destroy.out);
-    assert_eq!(emu.leftovers(), "vpcs=0 subnets=0 sgs=0 clusters=0 roles=0 logGroups=0");
+    assert_eq!(emu.leftovers(), "vpcs=0 subnets=0 sgs=0 endpoints=0 launchTemplates=0 clusters=0 roles=0 oidc=0 keys=0 logGroups=0");
 }
 
 #[test]
@@ -195,7 +195,7 @@ fn byo_vpc_up_update_refresh_destroy_leaves_the_users_vpc_alone() {
     assert_eq!(refresh.code, Some(0), "refresh shows drift:\n{}", refresh.out);
     let destroy = ws.pulumi(&["destroy", "--yes", "--non-interactive", "--skip-preview"]);
     assert_eq!(destroy.code, Some(0), "{}", destroy.out);
-    assert_eq!(emu.leftovers(), "vpcs=0 subnets=0 sgs=0 clusters=0 roles=0 logGroups=0");
+    assert_eq!(emu.leftovers(), "vpcs=0 subnets=0 sgs=0 endpoints=0 launchTemplates=0 clusters=0 roles=0 oidc=0 keys=0 logGroups=0");
     let still = emu.boto3(&format!(
         "ec2 = client('ec2')\nprint(len(ec2.describe_vpcs(VpcIds=['{}'])['Vpcs']), len(ec2.describe_subnets(SubnetIds=['{}', '{}'])['Subnets']))",
         ids[0], ids[1], ids[2]
@@ -252,10 +252,10 @@ fn kill_9_mid_create_then_up_converges_without_duplicates() {
     assert_eq!(r.code, Some(0), "{}", r.out);
     let up2 = ws.pulumi(&["up", "--yes", "--non-interactive", "--skip-preview"]);
     assert_eq!(up2.code, Some(0), "second up failed:\n{}", up2.out);
-    assert_eq!(emu.leftovers(), "vpcs=1 subnets=6 sgs=3 clusters=1 roles=3 logGroups=1", "no duplicates after the crash");
+    assert_eq!(emu.leftovers(), "vpcs=1 subnets=6 sgs=3 endpoints=9 launchTemplates=1 clusters=1 roles=3 oidc=1 keys=1 logGroups=1", "no duplicates after the crash");
     let refresh = ws.pulumi(&["refresh", "--yes", "--non-interactive", "--skip-preview", "--expect-no-changes"]);
     assert_eq!(refresh.code, Some(0), "drift after the crash:\n{}", refresh.out);
     let destroy = ws.pulumi(&["destroy", "--yes", "--non-interactive", "--skip-preview"]);
     assert_eq!(destroy.code, Some(0), "{}", destroy.out);
-    assert_eq!(emu.leftovers(), "vpcs=0 subnets=0 sgs=0 clusters=0 roles=0 logGroups=0");
+    assert_eq!(emu.leftovers(), "vpcs=0 subnets=0 sgs=0 endpoints=0 launchTemplates=0 clusters=0 roles=0 oidc=0 keys=0 logGroups=0");
 }

@@ -127,7 +127,9 @@ impl Emulator {
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 
-    /// How many resources the clusters left, by kind (tagged EC2 resources, clusters, our roles, log groups).
+    /// How many resources the clusters left, by kind: tagged VPCs, subnets, SGs, VPC endpoints and
+    /// launch templates; EKS clusters; our IAM roles; OIDC providers; enabled KMS keys tagged with
+    /// the cluster; `/aws/eks/` log groups.
     pub fn leftovers(&self) -> String {
         self.boto3(
             "ec2 = client('ec2')\n\
@@ -135,10 +137,19 @@ impl Emulator {
              vpcs = len(ec2.describe_vpcs(Filters=f)['Vpcs'])\n\
              subnets = len(ec2.describe_subnets(Filters=f)['Subnets'])\n\
              sgs = len(ec2.describe_security_groups(Filters=f)['SecurityGroups'])\n\
+             vpces = len([e for e in ec2.describe_vpc_endpoints(Filters=f)['VpcEndpoints'] if e['State'].lower() not in ('deleted', 'deleting')])\n\
+             lts = len(ec2.describe_launch_templates(Filters=f)['LaunchTemplates'])\n\
              clusters = len(client('eks').list_clusters()['clusters'])\n\
              roles = len([r for r in client('iam').list_roles()['Roles'] if r['RoleName'].endswith(('-cluster', '-node', '-cluster-autoscaler'))])\n\
+             oidc = len(client('iam').list_open_id_connect_providers()['OpenIDConnectProviderList'])\n\
+             kms = client('kms')\n\
+             keys = 0\n\
+             for k in kms.list_keys()['Keys']:\n\
+             \x20   m = kms.describe_key(KeyId=k['KeyId'])['KeyMetadata']\n\
+             \x20   tags = [t['TagKey'] for t in kms.list_resource_tags(KeyId=k['KeyId']).get('Tags', [])]\n\
+             \x20   keys += int(m['KeyState'] == 'Enabled' and 'secure-eks:cluster' in tags)\n\
              groups = len(client('logs').describe_log_groups(logGroupNamePrefix='/aws/eks/')['logGroups'])\n\
-             print(f'vpcs={vpcs} subnets={subnets} sgs={sgs} clusters={clusters} roles={roles} logGroups={groups}')",
+             print(f'vpcs={vpcs} subnets={subnets} sgs={sgs} endpoints={vpces} launchTemplates={lts} clusters={clusters} roles={roles} oidc={oidc} keys={keys} logGroups={groups}')",
         )
     }
 }
