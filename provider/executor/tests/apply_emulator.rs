@@ -21,7 +21,7 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 mod support;
-use support::{Emulator, EmulatorAws};
+use support::{drain, progress, Emulator, EmulatorAws};
 
 // ---------------------------------------------------------------- plans
 
@@ -44,17 +44,6 @@ fn plan_for(name: &str, extra: serde_json::Value) -> Plan {
     secure_eks_core::plan::plan(&args, REGION, &BTreeMap::new()).unwrap()
 }
 
-fn progress() -> (secure_eks_executor::Progress, tokio::sync::mpsc::UnboundedReceiver<String>) {
-    tokio::sync::mpsc::unbounded_channel()
-}
-
-fn drain(rx: &mut tokio::sync::mpsc::UnboundedReceiver<String>) -> Vec<String> {
-    let mut v = Vec::new();
-    while let Ok(l) = rx.try_recv() {
-        v.push(l);
-    }
-    v
-}
 
 fn tag_filter(cluster: &str) -> Filter {
     Filter::builder().name("tag:secure-eks:cluster").values(cluster).build()

@@ -28,7 +28,7 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 mod support;
-use support::{Emulator, EmulatorAws};
+use support::{drain, progress, Emulator, EmulatorAws};
 
 // ---------------------------------------------------------------- counting mutating calls
 
@@ -108,17 +108,6 @@ fn with_node_group(mut spec: serde_json::Value, key: &str, value: serde_json::Va
     spec
 }
 
-fn progress() -> (secure_eks_executor::Progress, tokio::sync::mpsc::UnboundedReceiver<String>) {
-    tokio::sync::mpsc::unbounded_channel()
-}
-
-fn drain(rx: &mut tokio::sync::mpsc::UnboundedReceiver<String>) -> Vec<String> {
-    let mut v = Vec::new();
-    while let Ok(l) = rx.try_recv() {
-        v.push(l);
-    }
-    v
-}
 
 /// What the server does on `pulumi up` (provider.rs `apply`): apply, then destroy what the new
 /// plan no longer has (orphans), keeping the rest.

@@ -37,3 +37,17 @@ impl EmulatorAws for Emulator {
             .await
     }
 }
+
+/// A progress channel for `apply`/`destroy`.
+pub fn progress() -> (secure_eks_executor::Progress, tokio::sync::mpsc::UnboundedReceiver<String>) {
+    tokio::sync::mpsc::unbounded_channel()
+}
+
+/// Everything sent on the progress channel so far.
+pub fn drain(rx: &mut tokio::sync::mpsc::UnboundedReceiver<String>) -> Vec<String> {
+    let mut v = Vec::new();
+    while let Ok(l) = rx.try_recv() {
+        v.push(l);
+    }
+    v
+}
