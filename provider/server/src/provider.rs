@@ -224,13 +224,19 @@ struct Checked {
     hygiene: Vec<String>,
 }
 
-fn check_cluster(
+/// Cluster inputs decoded once, with the defaults applied around their unknowns.
+struct Prepared {
+    spec: ClusterArgs,
+    annotations: Annotations,
+    olds: Option<ClusterArgs>,
+}
+
+fn prepare_cluster(
     news: &PropertyMap,
     olds: &PropertyMap,
     autoname: Autoname<'_>,
     region: Option<&str>,
-    aws_facts: Option<&rules::AwsFacts>,
-) -> std::result::Result<Checked, codec::DecodeError> {
+) -> std::result::Result<Prepared, codec::DecodeError> {
     let decoded = codec::decode::<ClusterArgs>(&Value::Object(news.clone()))?;
     let olds = codec::decode::<ClusterArgs>(&Value::Object(olds.clone())).ok().map(|d| d.value);
     // A name chosen earlier stays: autonaming must be stable across updates.
@@ -239,11 +245,18 @@ fn check_cluster(
         None => autoname,
     };
     let spec = decoded.value.with_defaults_around(autoname, region, &decoded.annotations);
-    let today = today();
-    let ctx = RuleCtx { spec: &spec, annotations: &decoded.annotations, olds: olds.as_ref(), region, today: &today, aws: aws_facts };
-    let report = rules::evaluate(&ctx);
-    let hygiene = rules::waiver_hygiene(&ctx, &report);
-    Ok(Checked { spec, annotations: decoded.annotations, report, hygiene })
+    Ok(Prepared { spec, annotations: decoded.annotations, olds })
+}
+
+impl Prepared {
+    /// Run the rules (with the AWS facts, when there are any).
+    fn evaluate(self, region: Option<&str>, aws_facts: Option<&rules::AwsFacts>) -> Checked {
+        let today = today();
+        let ctx = RuleCtx { spec: &self.spec, annotations: &self.annotations, olds: self.olds.as_ref(), region, today: &today, aws: aws_facts };
+        let report = rules::evaluate(&ctx);
+        let hygiene = rules::waiver_hygiene(&ctx, &report);
+        Checked { spec: self.spec, annotations: self.annotations, report, hygiene }
+    }
 }
 
 impl Inner {
@@ -267,17 +280,18 @@ impl Inner {
             // `up`. Replacements keep the name and delete first (see Diff).
             _ => Autoname::Derived { resource_name: &req.name, seed: req.urn.as_bytes() },
         };
-        let facts = match configured.as_ref() {
-            Some(c) if c.account.is_some() => self.aws_facts(c, &news, &req.urn).await,
-            _ => None,
-        };
-        let checked = match check_cluster(&news, &olds, autoname, region.as_deref(), facts.as_ref()) {
-            Ok(c) => c,
+        let prepared = match prepare_cluster(&news, &olds, autoname, region.as_deref()) {
+            Ok(p) => p,
             Err(e) => {
                 let (p, m) = rules::schema_failure(&e);
                 return Ok(pulumirpc::CheckResponse { inputs: Some(wire::to_struct(&news)), failures: vec![failure(p, m)] });
             }
         };
+        let facts = match configured.as_ref() {
+            Some(c) if c.account.is_some() => self.aws_facts(c, &prepared, &req.urn).await,
+            _ => None,
+        };
+        let checked = prepared.evaluate(region.as_deref(), facts.as_ref());
         for w in checked.report.warnings.iter().map(|w| w.message.clone()).chain(checked.hygiene.iter().cloned()) {
             self.engine.warn(&req.urn, w).await;
         }
@@ -369,12 +383,11 @@ impl Inner {
     }
 
     /// Read the AWS facts the AWS-backed rules need; `None` (rules deferred) if the look-up fails.
-    async fn aws_facts(&self, configured: &Configured, news: &PropertyMap, urn: &str) -> Option<rules::AwsFacts> {
-        let decoded = codec::decode::<ClusterArgs>(&Value::Object(news.clone())).ok()?;
-        let spec = decoded.value.with_defaults_around(Autoname::Disabled, Some(&configured.region), &decoded.annotations);
-        let version = spec.kubernetes_version.clone().filter(|_| decoded.annotations.unknowns.keys().all(|p| p.top() != Some("kubernetesVersion")))?;
-        let (types, params, addons) = rules::AwsFacts::wanted(&spec);
-        let (images, subnets) = rules::AwsFacts::wanted_ids(&spec);
+    async fn aws_facts(&self, configured: &Configured, prepared: &Prepared, urn: &str) -> Option<rules::AwsFacts> {
+        let spec = &prepared.spec;
+        let version = spec.kubernetes_version.clone().filter(|_| prepared.annotations.unknowns.keys().all(|p| p.top() != Some("kubernetesVersion")))?;
+        let (types, params, addons) = rules::AwsFacts::wanted(spec);
+        let (images, subnets) = rules::AwsFacts::wanted_ids(spec);
         match configured.aws.facts(&types, &params, &addons, &version, &images, &subnets).await {
             Ok(f) => Some(f),
             Err(e) => {
@@ -440,14 +453,15 @@ impl Inner {
         let configured = self.require_configured().await?;
         let plan = Self::plan_for(props, &configured)?;
         // Deferred rules run here with real values, before the first mutating call.
-        let facts = self.aws_facts(&configured, props, urn).await;
+        let prepared = prepare_cluster(props, &PropertyMap::new(), Autoname::Disabled, Some(&configured.region))
+            .map_err(|e| ProviderError::InvalidArgument(rules::schema_failure(&e).1))?;
+        let facts = self.aws_facts(&configured, &prepared, urn).await;
         if facts.is_none() {
             return Err(ProviderError::FailedPrecondition(
                 "the AWS-backed checks (instance types, AMI parameters, addon versions) could not run; nothing was created".into(),
             ));
         }
-        let checked = check_cluster(props, &PropertyMap::new(), Autoname::Disabled, Some(&configured.region), facts.as_ref())
-            .map_err(|e| ProviderError::InvalidArgument(rules::schema_failure(&e).1))?;
+        let checked = prepared.evaluate(Some(&configured.region), facts.as_ref());
         if let Some(f) = checked.report.failures.first() {
             return Err(ProviderError::InvalidArgument(f.message.clone()));
         }
@@ -539,13 +553,12 @@ impl Inner {
     }
 
     async fn preview_outputs(&self, props: &PropertyMap) -> Result<PropertyMap> {
-        let decoded = codec::decode::<ClusterArgs>(&Value::Object(props.clone()))
-            .map_err(|e| ProviderError::InvalidArgument(rules::schema_failure(&e).1))?;
         let configured = self.configured().await;
         let region = configured.as_ref().map(|c| c.region.clone());
-        let checked = check_cluster(props, &PropertyMap::new(), Autoname::Disabled, region.as_deref(), None)
-            .map_err(|e| ProviderError::InvalidArgument(rules::schema_failure(&e).1))?;
-        let ann = &decoded.annotations;
+        let checked = prepare_cluster(props, &PropertyMap::new(), Autoname::Disabled, region.as_deref())
+            .map_err(|e| ProviderError::InvalidArgument(rules::schema_failure(&e).1))?
+            .evaluate(region.as_deref(), None);
+        let ann = &checked.annotations;
         let known = |top: &str| !ann.touches_unknown(&Path::key(top));
         let target = Target {
             region: region.as_deref(),
