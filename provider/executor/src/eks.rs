@@ -10,7 +10,7 @@ use aws_sdk_eks::types::{
     LaunchTemplateSpecification, LogSetup, LogType, Logging, NodegroupScalingConfig, NodegroupStatus, Provider, ResolveConflicts, Taint, TaintEffect,
     UpdateLabelsPayload, UpdateStatus, UpdateTaintsPayload, VpcConfigRequest,
 };
-use secure_eks_core::plan::{ClusterAction, NodeGroupAction, Step, StepOutput};
+use secure_eks_core::plan::{drift_keys, ClusterAction, NodeGroupAction, Step, StepOutput};
 
 use crate::ctx::{aws_err, found, gone, out_arn, poll, with, Ctx, StepError, TAG_CLUSTER};
 use crate::{drift, ssm};
@@ -130,6 +130,20 @@ fn cluster_output(c: &aws_sdk_eks::types::Cluster, name: &str) -> StepOutput {
     put("serviceIpv4Cidr", c.kubernetes_network_config().and_then(|k| k.service_ipv4_cidr()));
     if let Some(t) = c.created_at() {
         o.extra.insert("createdAt".into(), t.secs().to_string());
+    }
+    // What refresh compares with the inputs (input drift, see core `plan::observed`).
+    if let Some(v) = c.resources_vpc_config() {
+        o.extra.insert(drift_keys::PRIVATE_ACCESS.into(), v.endpoint_private_access().to_string());
+        o.extra.insert(drift_keys::PUBLIC_ACCESS.into(), v.endpoint_public_access().to_string());
+        let mut cidrs: Vec<&str> = v.public_access_cidrs().iter().map(String::as_str).collect();
+        cidrs.sort_unstable();
+        if !cidrs.is_empty() {
+            o.extra.insert(drift_keys::PUBLIC_CIDRS.into(), cidrs.join(","));
+        }
+    }
+    if c.logging().is_some() {
+        let types: Vec<String> = drift::enabled_log_types(c.logging()).into_iter().collect();
+        o.extra.insert(drift_keys::LOG_TYPES.into(), types.join(","));
     }
     o
 }
@@ -473,6 +487,14 @@ fn nodegroup_output(n: &aws_sdk_eks::types::Nodegroup, name: &str) -> StepOutput
     }
     if let Some(v) = n.version() {
         o = with(o, "version", v);
+    }
+    if let Some(sc) = n.scaling_config() {
+        if let Some(v) = sc.min_size() {
+            o = with(o, drift_keys::MIN_SIZE, v.to_string());
+        }
+        if let Some(v) = sc.max_size() {
+            o = with(o, drift_keys::MAX_SIZE, v.to_string());
+        }
     }
     o
 }

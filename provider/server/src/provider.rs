@@ -403,6 +403,11 @@ impl Inner {
 
     /// The plan for checked, fully known inputs.
     fn plan_for(props: &PropertyMap, configured: &Configured) -> Result<secure_eks_core::plan::Plan> {
+        Self::spec_and_plan(props, configured).map(|(_, plan)| plan)
+    }
+
+    /// The checked spec (with its defaults) and its plan.
+    fn spec_and_plan(props: &PropertyMap, configured: &Configured) -> Result<(ClusterArgs, secure_eks_core::plan::Plan)> {
         let decoded = codec::decode::<ClusterArgs>(&Value::Object(props.clone()))
             .map_err(|e| ProviderError::InvalidArgument(rules::schema_failure(&e).1))?;
         if !decoded.annotations.unknowns.is_empty() {
@@ -410,7 +415,8 @@ impl Inner {
         }
         let spec = decoded.value.with_defaults(Autoname::Disabled, Some(&configured.region));
         let tags = configured.config.default_tags.clone().unwrap_or_default();
-        secure_eks_core::plan::plan(&spec, &configured.region, &tags).map_err(|e| ProviderError::InvalidArgument(e.to_string()))
+        let plan = secure_eks_core::plan::plan(&spec, &configured.region, &tags).map_err(|e| ProviderError::InvalidArgument(e.to_string()))?;
+        Ok((spec, plan))
     }
 
     /// Recorded step outputs from earlier state (`awsResources`).
@@ -540,7 +546,7 @@ impl Inner {
         if outputs.is_empty() || inputs.is_empty() {
             return Err(ProviderError::Unimplemented("import of an existing cluster is not supported; create it with secure-eks instead".into()));
         }
-        let plan = Self::plan_for(&inputs, &configured)?;
+        let (spec, plan) = Self::spec_and_plan(&inputs, &configured)?;
         let steps = Self::prior_steps(&outputs);
         let fresh = configured.aws.refresh(&plan, &steps).await.map_err(|e| ProviderError::FailedPrecondition(e.to_string()))?;
         if !fresh.contains_key("cluster") {
@@ -549,6 +555,13 @@ impl Inner {
         }
         let report = outputs.get("policyReport").map(|v| codec::strip(v).0).and_then(|j| serde_json::from_value(j).ok());
         let props = Self::encode_outputs(&plan, &fresh, report)?;
+        // Settings changed outside Pulumi go into the inputs, so the next preview shows them as a
+        // diff against the program and `up` puts them back.
+        let drift = secure_eks_core::plan::input_drift(&spec, &plan, &fresh);
+        for d in &drift {
+            tracing::info!(path = %d.path, "input drift: AWS reports a value the inputs do not have");
+        }
+        let inputs = secure_eks_core::plan::apply_drift(&inputs, &drift);
         Ok(pulumirpc::ReadResponse { id: req.id, properties: Some(wire::to_struct(&props)), inputs: Some(wire::to_struct(&inputs)), refresh_before_update: false })
     }
 

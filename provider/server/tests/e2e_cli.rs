@@ -259,3 +259,83 @@ fn kill_9_mid_create_then_up_converges_without_duplicates() {
     assert_eq!(destroy.code, Some(0), "{}", destroy.out);
     assert_eq!(emu.leftovers(), "vpcs=0 subnets=0 sgs=0 endpoints=0 launchTemplates=0 clusters=0 roles=0 oidc=0 keys=0 logGroups=0");
 }
+
+/// Drift: the public endpoint turned on by hand (outside Pulumi) shows in `refresh` and as an
+/// input diff at the next preview; `up` turns it off again; then nothing differs.
+#[test]
+fn public_endpoint_turned_on_by_hand_shows_as_drift_and_up_reverts_it() {
+    let emu = Emulator::start();
+    let ws = Workspace::new("examples/yaml-minimal");
+    ws.init_stack(&emu.endpoints());
+    let up = ws.pulumi(&["up", "--yes", "--non-interactive", "--skip-preview"]);
+    assert_eq!(up.code, Some(0), "up failed:\n{}", up.out);
+    let name = ws.pulumi(&["stack", "output", "clusterName"]).out.trim().to_string();
+    let public = || emu.boto3(&format!("print(client('eks').describe_cluster(name='{name}')['cluster']['resourcesVpcConfig']['endpointPublicAccess'])"));
+    assert_eq!(public(), "False");
+
+    // A refresh right after up sees nothing new.
+    let clean = ws.pulumi(&["refresh", "--yes", "--non-interactive", "--skip-preview", "--expect-no-changes"]);
+    assert_eq!(clean.code, Some(0), "refresh after up shows changes:\n{}", clean.out);
+
+    // Someone opens the API to the internet in the console.
+    emu.boto3(&format!(
+        "client('eks').update_cluster_config(name='{name}', resourcesVpcConfig={{'endpointPublicAccess': True, 'endpointPrivateAccess': True, 'publicAccessCidrs': ['0.0.0.0/0']}})"
+    ));
+    assert_eq!(public(), "True");
+
+    let refresh = ws.pulumi(&["refresh", "--yes", "--non-interactive", "--skip-preview", "--diff"]);
+    assert_eq!(refresh.code, Some(0), "refresh failed:\n{}", refresh.out);
+    assert!(refresh.out.contains("apiAccess") && refresh.out.contains("false => true"), "refresh does not show the endpoint drift:\n{}", refresh.out);
+
+    // The next preview shows the input diff against the program: an in-place update, no replace.
+    let preview = ws.pulumi(&["preview", "--non-interactive", "--diff"]);
+    assert_eq!(preview.code, Some(0), "{}", preview.out);
+    assert!(preview.out.contains("apiAccess") && preview.out.contains("public"), "preview does not show the drift:\n{}", preview.out);
+    assert!(!preview.out.contains("replace"), "drift must not replace:\n{}", preview.out);
+
+    let fix = ws.pulumi(&["up", "--yes", "--non-interactive", "--skip-preview"]);
+    assert_eq!(fix.code, Some(0), "up failed:\n{}", fix.out);
+    assert_eq!(public(), "False", "up did not turn the public endpoint off");
+    let again = ws.pulumi(&["preview", "--non-interactive", "--expect-no-changes"]);
+    assert_eq!(again.code, Some(0), "{}", again.out);
+
+    let destroy = ws.pulumi(&["destroy", "--yes", "--non-interactive", "--skip-preview"]);
+    assert_eq!(destroy.code, Some(0), "{}", destroy.out);
+    assert_eq!(emu.leftovers(), "vpcs=0 subnets=0 sgs=0 endpoints=0 launchTemplates=0 clusters=0 roles=0 oidc=0 keys=0 logGroups=0");
+}
+
+/// Partial failure through the real CLI: node group creation fails after everything before it
+/// exists; `up` reports the partial state (the engine keeps the resource with its outputs), the
+/// next `up` finishes the job, and nothing exists twice.
+#[test]
+fn node_group_failure_leaves_partial_state_and_the_next_up_completes_without_duplicates() {
+    let emu = Emulator::start();
+    let ws = Workspace::new("examples/yaml-minimal");
+    ws.init_stack(&emu.endpoints());
+    emu.fault(serde_json::json!({"match": "^POST /clusters/[^/]+/node-groups ", "status": 400, "code": "InvalidParameterException", "message": "injected: no capacity", "count": -1}));
+    let up = ws.pulumi(&["up", "--yes", "--non-interactive", "--skip-preview"]);
+    assert_ne!(up.code, Some(0), "up must fail:\n{}", up.out);
+    assert!(up.out.contains("injected: no capacity"), "the AWS error is not shown:\n{}", up.out);
+    assert!(up.out.contains("partial") || up.out.contains("initialization"), "no partial-state report:\n{}", up.out);
+    // The state holds the resource with what exists so far (a pending-init resource with outputs).
+    let export = ws.pulumi(&["stack", "export"]);
+    let state: serde_json::Value = serde_json::from_str(&export.out).expect("stack export is JSON");
+    let res = state["deployment"]["resources"].as_array().unwrap().iter().find(|r| r["type"] == "secure-eks:index:SecureEksCluster").cloned();
+    let res = res.expect("the cluster resource is in the state after the partial failure");
+    assert!(!res["initErrors"].as_array().map(Vec::is_empty).unwrap_or(true), "initErrors missing: {res}");
+    assert!(res["outputs"]["awsResources"]["cluster"]["id"].is_string() || res["outputs"]["awsResources"].to_string().contains("cluster"), "no partial outputs: {res}");
+    assert_eq!(emu.leftovers(), "vpcs=1 subnets=6 sgs=3 endpoints=9 launchTemplates=1 clusters=1 roles=3 oidc=1 keys=1 logGroups=1", "after the failed up");
+
+    emu.clear_faults();
+    let up2 = ws.pulumi(&["up", "--yes", "--non-interactive", "--skip-preview"]);
+    assert_eq!(up2.code, Some(0), "second up failed:\n{}", up2.out);
+    assert_eq!(emu.leftovers(), "vpcs=1 subnets=6 sgs=3 endpoints=9 launchTemplates=1 clusters=1 roles=3 oidc=1 keys=1 logGroups=1", "duplicates after resuming");
+    let name = ws.pulumi(&["stack", "output", "clusterName"]).out.trim().to_string();
+    let groups = emu.boto3(&format!("print(len(client('eks').list_nodegroups(clusterName='{name}')['nodegroups']))"));
+    assert_eq!(groups, "1");
+    let again = ws.pulumi(&["preview", "--non-interactive", "--expect-no-changes"]);
+    assert_eq!(again.code, Some(0), "{}", again.out);
+    let destroy = ws.pulumi(&["destroy", "--yes", "--non-interactive", "--skip-preview"]);
+    assert_eq!(destroy.code, Some(0), "{}", destroy.out);
+    assert_eq!(emu.leftovers(), "vpcs=0 subnets=0 sgs=0 endpoints=0 launchTemplates=0 clusters=0 roles=0 oidc=0 keys=0 logGroups=0");
+}

@@ -9,10 +9,12 @@ use std::fmt::Write as _;
 
 mod build;
 mod cidr;
+mod observed;
 mod outputs;
 
 pub use build::{partition, plan, PlanError};
 pub use cidr::Ipv4Cidr;
+pub use observed::{apply_drift, input_drift, keys as drift_keys, Drift};
 pub use outputs::{assemble, kubeconfig};
 
 /// A step id, unique in a plan, e.g. `subnet/node/us-east-1a`. Stable across runs: it names the
@@ -300,6 +302,49 @@ impl Plan {
         depth.values().max().copied().unwrap_or(0)
     }
 
+    /// The longest dependency chain when a step costs `cost(step)` (e.g. the AWS calls it makes
+    /// one after another): the chain's total cost and its step ids, first to last. With a cost
+    /// of 1 per step the total is [`Plan::critical_path_len`].
+    pub fn critical_path_by(&self, cost: impl Fn(&Step) -> u64) -> (u64, Vec<&str>) {
+        // (total cost of the heaviest chain ending here, the dependency it came through)
+        let mut best: BTreeMap<&str, (u64, Option<&str>)> = BTreeMap::new();
+        for s in &self.steps {
+            let via = s
+                .deps
+                .iter()
+                .filter_map(|d| best.get_key_value(d.as_str()).map(|(k, (c, _))| (*c, *k)))
+                .max_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(a.1)));
+            let total = via.map(|v| v.0).unwrap_or(0) + cost(s);
+            best.insert(&s.id, (total, via.map(|v| v.1)));
+        }
+        // The heaviest end; on a tie, the first in plan order (deterministic).
+        let Some((&end, &(total, _))) = best.iter().max_by(|a, b| a.1 .0.cmp(&b.1 .0).then(b.0.cmp(a.0))) else {
+            return (0, Vec::new());
+        };
+        let mut chain = vec![end];
+        let mut at = end;
+        while let Some(prev) = best.get(at).and_then(|b| b.1) {
+            chain.push(prev);
+            at = prev;
+        }
+        chain.reverse();
+        (total, chain)
+    }
+
+    /// The plan's width: the most steps at one depth (a step's depth is the length of the
+    /// longest dependency chain ending at it). That many steps can run at once when every step
+    /// takes the same time; the executor runs at most its concurrency limit.
+    pub fn max_width(&self) -> usize {
+        let mut depth: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut per_depth: BTreeMap<usize, usize> = BTreeMap::new();
+        for s in &self.steps {
+            let d = s.deps.iter().filter_map(|d| depth.get(d.as_str())).max().copied().unwrap_or(0) + 1;
+            depth.insert(&s.id, d);
+            *per_depth.entry(d).or_default() += 1;
+        }
+        per_depth.values().max().copied().unwrap_or(0)
+    }
+
     /// A stable text rendering (for snapshots and `pulumi preview` logs).
     pub fn render(&self) -> String {
         let mut s = String::new();
@@ -317,3 +362,35 @@ pub use crate::model::AwsResource as StepOutput;
 
 /// Step outputs by step id.
 pub type StepOutputs = BTreeMap<StepId, StepOutput>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(steps: &[(&str, &[&str])]) -> Plan {
+        let steps = steps
+            .iter()
+            .map(|(id, deps)| Step { id: id.to_string(), action: Action::InternetGateway, deps: deps.iter().map(|d| d.to_string()).collect() })
+            .collect();
+        Plan { cluster_name: "c".into(), region: "us-east-1".into(), tags: BTreeMap::new(), steps }
+    }
+
+    #[test]
+    fn weighted_critical_path_follows_the_heaviest_chain() {
+        // a -> b -> d, a -> c -> d; c is expensive, so the chain goes through c.
+        let p = plan(&[("a", &[]), ("b", &["a"]), ("c", &["a"]), ("d", &["b", "c"]), ("e", &[])]);
+        let cost = |s: &Step| if s.id == "c" { 5 } else { 1 };
+        assert_eq!(p.critical_path_by(cost), (7, vec!["a", "c", "d"]));
+        // Unit costs give the unweighted length.
+        assert_eq!(p.critical_path_by(|_| 1).0, p.critical_path_len() as u64);
+        assert_eq!(p.critical_path_by(|_| 1).1, vec!["a", "b", "d"]);
+        assert_eq!(plan(&[]).critical_path_by(|_| 1), (0, vec![]));
+    }
+
+    #[test]
+    fn width_is_the_most_steps_at_one_depth() {
+        let p = plan(&[("a", &[]), ("b", &["a"]), ("c", &["a"]), ("d", &["a"]), ("e", &[]), ("f", &["b", "c"])]);
+        assert_eq!(p.max_width(), 3); // depth 2: b, c, d
+        assert_eq!(plan(&[]).max_width(), 0);
+    }
+}
