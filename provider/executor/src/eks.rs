@@ -311,7 +311,7 @@ fn health(issues: impl Iterator<Item = String>) -> String {
 
 /// AWS's default version of an addon for a Kubernetes version: the one whose compatibility entry
 /// for that version has `defaultVersion`; else the first listed (the newest).
-async fn default_addon_version(ctx: &Ctx, addon: &str, k8s: &str) -> Result<String, StepError> {
+pub(crate) async fn default_addon_version(ctx: &Ctx, addon: &str, k8s: &str) -> Result<String, StepError> {
     let o = ctx.eks.describe_addon_versions().addon_name(addon).kubernetes_version(k8s).send().await.map_err(aws_err)?;
     let versions: Vec<&aws_sdk_eks::types::AddonVersionInfo> = o.addons().iter().filter(|a| a.addon_name() == Some(addon)).flat_map(|a| a.addon_versions()).collect();
     let default = versions.iter().find(|v| v.compatibilities().iter().any(|c| c.cluster_version() == Some(k8s) && c.default_version()));

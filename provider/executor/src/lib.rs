@@ -13,6 +13,8 @@ pub use apply::{ApplyError, Progress};
 mod ctx;
 mod drift;
 mod ec2;
+mod import;
+mod readonly;
 mod eks;
 mod graph;
 mod iam;
@@ -56,6 +58,8 @@ pub enum ExecError {
 pub struct Aws {
     sdk: SdkConfig,
     endpoints: BTreeMap<String, String>,
+    /// Clients refuse every non-read operation ([`Aws::read_only`]).
+    read_only: bool,
 }
 
 impl Aws {
@@ -95,10 +99,16 @@ impl Aws {
                 .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(provider))
                 .build();
         }
-        Aws { sdk, endpoints }
+        Aws { sdk, endpoints, read_only: false }
     }
 
     /// The endpoint override for a service, if any.
+    /// The same account and endpoints with clients that refuse every operation that is not a
+    /// Describe, Get or List call.
+    pub fn read_only(&self) -> Self {
+        Aws { read_only: true, ..self.clone() }
+    }
+
     pub fn endpoint(&self, service: &str) -> Option<&str> {
         self.endpoints.get(service).map(String::as_str)
     }
@@ -116,6 +126,9 @@ impl Aws {
         if let Some(url) = self.endpoint("ec2") {
             b = b.endpoint_url(url);
         }
+        if self.read_only {
+            b = b.interceptor(readonly::ReadOnly);
+        }
         aws_sdk_ec2::Client::from_conf(b.build())
     }
 
@@ -123,6 +136,9 @@ impl Aws {
         let mut b = aws_sdk_iam::config::Builder::from(&self.sdk);
         if let Some(url) = self.endpoint("iam") {
             b = b.endpoint_url(url);
+        }
+        if self.read_only {
+            b = b.interceptor(readonly::ReadOnly);
         }
         aws_sdk_iam::Client::from_conf(b.build())
     }
@@ -134,6 +150,9 @@ impl Aws {
         if let Some(url) = self.endpoint("eks") {
             b = b.endpoint_url(url);
         }
+        if self.read_only {
+            b = b.interceptor(readonly::ReadOnly);
+        }
         aws_sdk_eks::Client::from_conf(b.build())
     }
 
@@ -141,6 +160,9 @@ impl Aws {
         let mut b = aws_sdk_ssm::config::Builder::from(&self.sdk);
         if let Some(url) = self.endpoint("ssm") {
             b = b.endpoint_url(url);
+        }
+        if self.read_only {
+            b = b.interceptor(readonly::ReadOnly);
         }
         aws_sdk_ssm::Client::from_conf(b.build())
     }
@@ -150,6 +172,9 @@ impl Aws {
         if let Some(url) = self.endpoint("kms") {
             b = b.endpoint_url(url);
         }
+        if self.read_only {
+            b = b.interceptor(readonly::ReadOnly);
+        }
         aws_sdk_kms::Client::from_conf(b.build())
     }
 
@@ -157,6 +182,9 @@ impl Aws {
         let mut b = aws_sdk_cloudwatchlogs::config::Builder::from(&self.sdk);
         if let Some(url) = self.endpoint("logs") {
             b = b.endpoint_url(url);
+        }
+        if self.read_only {
+            b = b.interceptor(readonly::ReadOnly);
         }
         aws_sdk_cloudwatchlogs::Client::from_conf(b.build())
     }

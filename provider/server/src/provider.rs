@@ -544,7 +544,7 @@ impl Inner {
         let outputs = wire::from_opt_struct(req.properties.as_ref())?;
         let inputs = wire::from_opt_struct(req.inputs.as_ref())?;
         if outputs.is_empty() || inputs.is_empty() {
-            return Err(ProviderError::Unimplemented("import of an existing cluster is not supported; create it with secure-eks instead".into()));
+            return self.import(&req.id, &req.urn, &configured).await;
         }
         let (spec, plan) = Self::spec_and_plan(&inputs, &configured)?;
         let steps = Self::prior_steps(&outputs);
@@ -563,6 +563,37 @@ impl Inner {
         }
         let inputs = secure_eks_core::plan::apply_drift(&inputs, &drift);
         Ok(pulumirpc::ReadResponse { id: req.id, properties: Some(wire::to_struct(&props)), inputs: Some(wire::to_struct(&inputs)), refresh_before_update: false })
+    }
+
+    /// Import (Read from the id alone): rebuild the inputs from what AWS describes, then adopt
+    /// every part of the cluster through the apply with read-only clients.
+    async fn import(&self, id: &str, urn: &str, configured: &Configured) -> Result<pulumirpc::ReadResponse> {
+        let gone = pulumirpc::ReadResponse { id: String::new(), properties: None, inputs: None, refresh_before_update: false };
+        let observed = configured.aws.observe_cluster(id, &configured.region).await.map_err(|e| ProviderError::FailedPrecondition(format!("import of cluster {id}: {e}")))?;
+        let Some(observed) = observed else { return Ok(gone) };
+        let mut spec = secure_eks_core::plan::inputs_from(&observed, &configured.region);
+        // Tags that come from the provider's defaultTags are not the resource's own.
+        let defaults = configured.config.default_tags.clone().unwrap_or_default();
+        if let Some(tags) = spec.tags.as_mut() {
+            tags.retain(|k, v| defaults.get(k) != Some(v));
+            if tags.is_empty() {
+                spec.tags = None;
+            }
+        }
+        let plan = secure_eks_core::plan::plan(&spec, &configured.region, &defaults).map_err(|e| ProviderError::FailedPrecondition(format!("import of cluster {id}: {e}")))?;
+        let steps = configured.aws.import(&plan, &self.progress(urn)).await.map_err(|e| {
+            ProviderError::FailedPrecondition(format!(
+                "import of cluster {id}: these parts are missing or differ from what secure-eks would manage ({}); import adopts complete secure-eks clusters only",
+                e.reasons.join("; ")
+            ))
+        })?;
+        let props = Self::encode_outputs(&plan, &steps, None)?;
+        let inputs = match codec::encode(&spec, &codec::Annotations::default()) {
+            Ok(Value::Object(m)) => m,
+            Ok(_) => PropertyMap::new(),
+            Err(e) => return Err(ProviderError::Internal(e.to_string())),
+        };
+        Ok(pulumirpc::ReadResponse { id: id.to_string(), properties: Some(wire::to_struct(&props)), inputs: Some(wire::to_struct(&inputs)), refresh_before_update: false })
     }
 
     async fn preview_outputs(&self, props: &PropertyMap) -> Result<PropertyMap> {

@@ -339,3 +339,39 @@ fn node_group_failure_leaves_partial_state_and_the_next_up_completes_without_dup
     assert_eq!(destroy.code, Some(0), "{}", destroy.out);
     assert_eq!(emu.leftovers(), "vpcs=0 subnets=0 sgs=0 endpoints=0 launchTemplates=0 clusters=0 roles=0 oidc=0 keys=0 logGroups=0");
 }
+
+/// Import from the id alone: the stack loses the cluster (`pulumi state delete`), `pulumi import`
+/// rebuilds its inputs and outputs from AWS (creating and changing nothing), the program then
+/// previews with no changes, and `destroy` removes every part of it.
+#[test]
+fn a_lost_cluster_is_imported_by_name_and_then_destroyed_completely() {
+    let emu = Emulator::start();
+    let ws = Workspace::new("examples/yaml-minimal");
+    ws.init_stack(&emu.endpoints());
+    let up = ws.pulumi(&["up", "--yes", "--non-interactive", "--skip-preview"]);
+    assert_eq!(up.code, Some(0), "up failed:\n{}", up.out);
+    let name = ws.pulumi(&["stack", "output", "clusterName"]).out.trim().to_string();
+    let before = emu.leftovers();
+
+    let urn = "urn:pulumi:dev::secure-eks-yaml-minimal::secure-eks:index:SecureEksCluster::cluster";
+    let lost = ws.pulumi(&["state", "delete", urn, "--yes", "--force"]);
+    assert_eq!(lost.code, Some(0), "{}", lost.out);
+
+    let import = ws.pulumi(&["import", "secure-eks:index:SecureEksCluster", "cluster", &name, "--yes", "--non-interactive", "--generate-code=false", "--protect=false"]);
+    assert_eq!(import.code, Some(0), "import failed:\n{}", import.out);
+    assert_eq!(emu.leftovers(), before, "import must not create or delete anything");
+
+    // The imported inputs are the program's: nothing to change.
+    let preview = ws.pulumi(&["preview", "--non-interactive", "--diff", "--expect-no-changes"]);
+    assert_eq!(preview.code, Some(0), "the program differs from the imported cluster:\n{}", preview.out);
+    let refresh = ws.pulumi(&["refresh", "--yes", "--non-interactive", "--skip-preview", "--expect-no-changes"]);
+    assert_eq!(refresh.code, Some(0), "{}", refresh.out);
+
+    let destroy = ws.pulumi(&["destroy", "--yes", "--non-interactive", "--skip-preview"]);
+    assert_eq!(destroy.code, Some(0), "{}", destroy.out);
+    assert_eq!(emu.leftovers(), "vpcs=0 subnets=0 sgs=0 endpoints=0 launchTemplates=0 clusters=0 roles=0 oidc=0 keys=0 logGroups=0");
+
+    // A cluster that does not exist is a clear failure.
+    let missing = ws.pulumi(&["import", "secure-eks:index:SecureEksCluster", "ghost", "no-such-cluster", "--yes", "--non-interactive", "--generate-code=false"]);
+    assert_ne!(missing.code, Some(0), "{}", missing.out);
+}

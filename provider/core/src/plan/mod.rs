@@ -9,11 +9,13 @@ use std::fmt::Write as _;
 
 mod build;
 mod cidr;
+mod imported;
 mod observed;
 mod outputs;
 
 pub use build::{partition, plan, PlanError};
 pub use cidr::Ipv4Cidr;
+pub use imported::{inputs_from, ObservedCluster, ObservedNodeGroup, ObservedVpc};
 pub use observed::{apply_drift, input_drift, keys as drift_keys, Drift};
 pub use outputs::{assemble, kubeconfig};
 
