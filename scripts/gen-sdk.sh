@@ -24,11 +24,14 @@
 #
 # Usage:   scripts/gen-sdk.sh [--out DIR] [--version V] [--language L]...
 #            --out DIR       write DIR/<language> instead of sdk/<language> (check-sdk.sh)
-#            --version V     SDK version (default 0.1.0)
+#            --version V     SDK version. Default: the `version` of schema.json, which is the
+#                            Cargo workspace version (the one version of the plugin, schema,
+#                            SDKs and release tarball; `cargo run -p xtask -- version --check`).
+#                            Only for throwaway builds: check-sdk.sh regenerates without it.
 #            --language L    nodejs|python|go|dotnet; repeatable (default: all four)
 set -euo pipefail
 
-SDK_VERSION=0.1.0
+SDK_VERSION=""   # from schema.json unless --version is given
 ALL_LANGUAGES=(nodejs python go dotnet)
 
 log() { printf 'gen-sdk: %s\n' "$*" >&2; }
@@ -69,9 +72,10 @@ stage=$(mktemp -d "${TMPDIR:-/tmp}/secure-eks-gen-sdk.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
 
 # Values from schema.json the post-generation steps need.
-read -r go_module python_package < <(python3 - "$schema" <<'EOF'
+read -r schema_version go_module python_package < <(python3 - "$schema" <<'EOF'
 import json, sys
 s = json.load(open(sys.argv[1]))
+print(s.get("version") or "-", end=" ")
 lang = s.get("language", {})
 go = lang.get("go", {})
 base = go.get("importBasePath", "")
@@ -80,6 +84,8 @@ module = base if go.get("rootPackageName") else base.rsplit("/", 1)[0]
 print(module, lang.get("python", {}).get("packageName", ""))
 EOF
 )
+[[ $schema_version != - ]] || die "schema.json has no version"
+: "${SDK_VERSION:=$schema_version}"
 pulumi_go_sdk_version=$SECURE_EKS_PULUMI_VERSION   # the CLI's version, e.g. v3.259.0
 
 finish_go() {

@@ -1,5 +1,15 @@
 //! `cargo run -p xtask -- schema [--check]`: write (or check) `schema.json` from the model types.
 //! `cargo run -p xtask -- rules-doc [--check]`: write (or check) `docs/rules.md` from rule metadata.
+//! `cargo run -p xtask -- reference-doc [--check]`: write (or check) `docs/reference.md` from the
+//! schema and the secure defaults.
+//! `cargo run -p xtask -- version [--check]`: print the workspace version (the one version of the
+//! plugin, schema, SDKs and release tarball); `--check` fails if any of them disagrees.
+//! `cargo run -p xtask -- plan-stats [spec.json] [--calls calls.json]`: a plan's steps, critical
+//! path and width (see `plan_stats.rs`).
+
+mod plan_stats;
+mod reference;
+mod version;
 
 use std::path::PathBuf;
 
@@ -80,6 +90,21 @@ fn main() -> Result<()> {
             let text = secure_eks_core::rules::rules_doc(&|id| rule_docs(&sources, id));
             write_or_check(root().join("docs/rules.md"), &text, check)
         }
-        _ => bail!("usage: xtask schema|rules-doc [--check]"),
+        Some("reference-doc") => write_or_check(root().join("docs/reference.md"), &reference::reference_doc()?, check),
+        Some("version") => {
+            let v = if check {
+                version::check(&root())?
+            } else {
+                let text = std::fs::read_to_string(root().join("Cargo.toml")).context("reading Cargo.toml")?;
+                version::workspace_version(&text).context("Cargo.toml has no [workspace.package] version")?
+            };
+            println!("{v}");
+            Ok(())
+        }
+        Some("plan-stats") => {
+            print!("{}", plan_stats::plan_stats(&args[1..])?);
+            Ok(())
+        }
+        _ => bail!("usage: xtask schema|rules-doc|reference-doc|version [--check] | plan-stats [spec.json] [--calls calls.json]"),
     }
 }

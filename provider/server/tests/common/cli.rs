@@ -169,3 +169,57 @@ impl Drop for Workspace {
 fn rand_suffix() -> u128 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
 }
+
+impl Workspace {
+    /// Like [`Workspace::new`], but the copied Pulumi.yaml has no `plugins:` section at all, so
+    /// the engine must find the provider where a user's engine does: installed under this
+    /// workspace's own (initially empty) `PULUMI_HOME/plugins`. Nothing on PATH is used either
+    /// (`PULUMI_IGNORE_AMBIENT_PLUGINS`).
+    pub fn without_plugin_paths(program: &str) -> Workspace {
+        let ws = Workspace::new(program);
+        let yaml = ws.dir.join("Pulumi.yaml");
+        let text = std::fs::read_to_string(&yaml).unwrap();
+        let mut skipping = false;
+        let mut kept = Vec::new();
+        for line in text.lines() {
+            // A top-level key starts or ends the `plugins:` block.
+            if !line.is_empty() && !line.starts_with(char::is_whitespace) && !line.starts_with('#') {
+                skipping = line.starts_with("plugins:");
+            }
+            if !skipping {
+                kept.push(line);
+            }
+        }
+        std::fs::write(&yaml, kept.join("\n") + "\n").unwrap();
+        ws
+    }
+
+    /// This workspace's `PULUMI_HOME` (created by the CLI on first use).
+    pub fn pulumi_home(&self) -> PathBuf {
+        self.env.iter().find(|(k, _)| k == "PULUMI_HOME").map(|(_, v)| PathBuf::from(v)).unwrap()
+    }
+}
+
+impl Workspace {
+    /// Like [`Workspace::new`] for a program with dependencies (examples/typescript, python,
+    /// go), then `scripts/prepare-examples.sh` on the copy: its `../../` paths (the SDK in
+    /// `sdk/`) become absolute and its dependencies are installed (npm install against the
+    /// cached build of sdk/nodejs, a cached virtualenv, Go modules).
+    pub fn with_dependencies(program: &str) -> Workspace {
+        let ws = Workspace::new(program);
+        let mut cmd = Command::new("bash");
+        cmd.arg(repo_root().join("scripts/prepare-examples.sh")).arg(&ws.dir).stdin(Stdio::null());
+        for (k, v) in &ws.env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().expect("run scripts/prepare-examples.sh");
+        assert!(
+            out.status.success(),
+            "scripts/prepare-examples.sh {} failed:\n{}{}",
+            ws.dir.display(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        ws
+    }
+}
