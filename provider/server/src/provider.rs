@@ -513,12 +513,15 @@ impl Inner {
         match result {
             Ok(steps) => Ok((id, Self::encode_outputs(&plan, &steps, Some(report))?)),
             Err(e) if e.done.is_empty() => Err(ProviderError::FailedPrecondition(format!("nothing was created: {e}"))),
-            Err(e) => Err(ProviderError::InitFailed {
-                id,
-                properties: Self::encode_outputs(&plan, &e.done, Some(report))?,
-                reasons: e.reasons,
-                inputs: props.clone(),
-            }),
+            Err(e) => {
+                let mut reasons = e.reasons;
+                let done = e.done.keys().filter(|k| plan.step(k).is_some()).count();
+                reasons.push(format!(
+                    "partial state: {done} of {} AWS resources of cluster {id} exist and are recorded in the stack; run `pulumi up` again to finish (it resumes and adopts them), or `pulumi destroy` to remove them",
+                    plan.steps.len()
+                ));
+                Err(ProviderError::InitFailed { id, properties: Self::encode_outputs(&plan, &e.done, Some(report))?, reasons, inputs: props.clone() })
+            }
         }
     }
 
