@@ -27,6 +27,7 @@ use std::sync::Arc;
 use futures::StreamExt;
 use secure_eks_core::plan::{Action, Plan, Step, StepOutput, StepOutputs};
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use crate::ctx::{Ctx, StepError, EXTRA_EXISTING, RETIRED_SEP};
 use crate::graph::{self, Node};
@@ -51,7 +52,7 @@ const CANCELLED: &str = "cancelled";
 /// What kind of AWS resource a step made (from its action, or from the step id's prefix for
 /// recorded steps the current plan no longer has).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
+pub(crate) enum Kind {
     Vpc,
     VpcCidr,
     Subnet,
@@ -97,7 +98,7 @@ impl Kind {
     }
 
     /// The planner's step id conventions.
-    fn of_id(id: &str) -> Option<Kind> {
+    pub(crate) fn of_id(id: &str) -> Option<Kind> {
         // A retired resource's key starts with its kind and `~` (see `ctx::retired_key`).
         let head = id.split('/').next().unwrap_or_default();
         let head = head.split(RETIRED_SEP).next().unwrap_or_default();
@@ -141,7 +142,7 @@ impl Kind {
     }
 }
 
-fn is_existing(plan: &Plan, id: &str, o: &StepOutput) -> bool {
+pub(crate) fn is_existing(plan: &Plan, id: &str, o: &StepOutput) -> bool {
     let by_action = matches!(
         plan.step(id).map(|s| &s.action),
         Some(Action::ExistingVpc { .. } | Action::ExistingSubnet { .. } | Action::ExistingKmsKey { .. })
@@ -314,6 +315,9 @@ impl Aws {
         let outcome = graph::run(&nodes, graph::CONCURRENCY, cancel, |id| {
             let ctx = Arc::clone(&ctx);
             let steps = Arc::clone(&steps);
+            // The SDK's per-operation spans nest under this one: `bench/` counts the AWS calls of
+            // each step (and their overlap) from them.
+            let span = tracing::debug_span!("step", id = %id);
             async move {
                 let Some(step) = steps.iter().find(|s| s.id == id) else {
                     return Err(StepError::Invalid("not in the plan".into()));
@@ -328,6 +332,7 @@ impl Aws {
                 }
                 r
             }
+            .instrument(span)
         })
         .await;
         let done = ctx.outputs();

@@ -1,15 +1,23 @@
-//! A retry classifier for IAM's propagation delay: EKS CreateCluster / CreateNodegroup right
-//! after CreateRole can answer `InvalidParameterException` about the role (not yet visible to
-//! EKS, or its policies not yet attached from EKS's point of view). That is transient, so the
-//! SDK's own retry strategy (standard mode, 5 attempts with backoff; both calls carry a client
-//! request token) retries it; everything else is left to the SDK's default classifiers.
+//! Retry classifiers on top of the SDK's own (standard mode, 5 attempts with backoff, which
+//! retries throttling, 5xx and connection errors of every call):
+//!
+//! - [`IamPropagation`]: EKS CreateCluster / CreateNodegroup right after CreateRole can answer
+//!   `InvalidParameterException` about the role (not yet visible to EKS, or its policies not yet
+//!   attached from EKS's point of view). That is transient, so it is retried too (both calls
+//!   carry a client request token).
+//! - [`ThrottlingOnly`]: for a create that has neither an idempotency token nor a unique name
+//!   (EC2 CreateVpc, KMS CreateKey, ...), a 5xx or a lost connection is ambiguous: the resource
+//!   may exist already, and a blind retry would make a second one. Only throttling (refused
+//!   before anything happened) is retried; any other failure goes back to the step, which leaves
+//!   the run partial, and the next run adopts what the call made by its tags.
 
 use std::fmt;
 use std::marker::PhantomData;
 
 use aws_smithy_runtime_api::client::interceptors::context::InterceptorContext;
-use aws_smithy_runtime_api::client::retries::classifiers::{ClassifyRetry, RetryAction};
+use aws_smithy_runtime_api::client::retries::classifiers::{ClassifyRetry, RetryAction, RetryClassifierPriority, RetryReason};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use aws_smithy_types::retry::ErrorKind;
 
 /// Classifies `InvalidParameterException` mentioning the role, from operation error type `E`,
 /// as a transient error.
@@ -49,6 +57,47 @@ where
     }
 }
 
+/// Lets the SDK retry only throttling (see the module docs). It runs after every default
+/// classifier and forbids the retries they asked for for any other reason.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ThrottlingOnly;
+
+/// What [`ThrottlingOnly`] makes of the default classifiers' verdict.
+fn throttling_only(previous: &RetryAction) -> RetryAction {
+    match previous {
+        RetryAction::RetryIndicated(RetryReason::RetryableError { kind: ErrorKind::ThrottlingError, .. }) => RetryAction::NoActionIndicated,
+        RetryAction::RetryIndicated(_) => RetryAction::RetryForbidden,
+        _ => RetryAction::NoActionIndicated,
+    }
+}
+
+impl ClassifyRetry for ThrottlingOnly {
+    fn classify_retry(&self, _ctx: &InterceptorContext) -> RetryAction {
+        RetryAction::NoActionIndicated
+    }
+
+    fn classify_retry_v2(&self, _ctx: &InterceptorContext, previous: &RetryAction) -> RetryAction {
+        throttling_only(previous)
+    }
+
+    fn name(&self) -> &'static str {
+        "ThrottlingOnly"
+    }
+
+    fn priority(&self) -> RetryClassifierPriority {
+        RetryClassifierPriority::run_after(RetryClassifierPriority::transient_error_classifier())
+    }
+}
+
+/// A per-call config override that applies [`ThrottlingOnly`], for the service whose config
+/// builder is named: `.customize().config_override(throttling_only!(aws_sdk_ec2))`.
+macro_rules! throttling_only {
+    ($sdk:ident) => {
+        $sdk::config::Builder::default().retry_classifier($crate::retry::ThrottlingOnly)
+    };
+}
+pub(crate) use throttling_only;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -58,5 +107,13 @@ mod tests {
         assert!(is_iam_propagation(Some("InvalidParameterException"), Some("Role with arn: arn:aws:iam::1:role/x, could not be assumed")));
         assert!(!is_iam_propagation(Some("InvalidParameterException"), Some("unsupported Kubernetes version 1.99")));
         assert!(!is_iam_propagation(Some("ResourceInUseException"), Some("role")));
+    }
+
+    #[test]
+    fn throttling_only_keeps_throttling_retries_and_forbids_the_rest() {
+        assert_eq!(throttling_only(&RetryAction::throttling_error()), RetryAction::NoActionIndicated);
+        assert_eq!(throttling_only(&RetryAction::server_error()), RetryAction::RetryForbidden);
+        assert_eq!(throttling_only(&RetryAction::transient_error()), RetryAction::RetryForbidden);
+        assert_eq!(throttling_only(&RetryAction::NoActionIndicated), RetryAction::NoActionIndicated);
     }
 }

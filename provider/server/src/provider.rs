@@ -363,7 +363,10 @@ impl Inner {
         let news = wire::from_opt_struct(req.news.as_ref())?;
         let olds = wire::from_opt_struct(req.olds.as_ref())?;
         if !req.preview {
-            let (_, outputs) = self.apply(&req.urn, &news, &olds, req.timeout).await?;
+            // The tags of the last run, to tell whether every resource must be retagged.
+            let old_inputs = wire::from_opt_struct(req.old_inputs.as_ref())?;
+            let old_tags = self.configured().await.and_then(|c| Self::plan_for(&old_inputs, &c).ok()).map(|p| p.tags);
+            let (_, outputs) = self.apply_with(&req.urn, &news, &olds, req.timeout, old_tags.map(|t| (t, old_inputs))).await?;
             return Ok(pulumirpc::UpdateResponse { properties: Some(wire::to_struct(&outputs)), refresh_before_update: false });
         }
         let mut outputs = self.preview_outputs(&news).await?;
@@ -456,6 +459,19 @@ impl Inner {
 
     /// Create or continue: plan, run the executor, and report partial state as init errors.
     async fn apply(&self, urn: &str, props: &PropertyMap, olds: &PropertyMap, timeout: f64) -> Result<(String, PropertyMap)> {
+        self.apply_with(urn, props, olds, timeout, None).await
+    }
+
+    /// [`Self::apply`]; with `retag` (the last run's tags and inputs), every resource is retagged
+    /// when the tags changed.
+    async fn apply_with(
+        &self,
+        urn: &str,
+        props: &PropertyMap,
+        olds: &PropertyMap,
+        timeout: f64,
+        retag: Option<(std::collections::BTreeMap<String, String>, PropertyMap)>,
+    ) -> Result<(String, PropertyMap)> {
         let configured = self.require_configured().await?;
         let plan = Self::plan_for(props, &configured)?;
         // Deferred rules run here with real values, before the first mutating call.
@@ -510,6 +526,22 @@ impl Inner {
             }
             Err(e) => Err(e),
         };
+        // Tags changed: retag what exists. On failure the last run's inputs stay in the state, so
+        // the next up sees the tag change again and retries.
+        let mut inputs_on_failure = props.clone();
+        let result = match (result, retag) {
+            (Ok(steps), Some((old_tags, old_inputs))) if old_tags != plan.tags => {
+                let removed: Vec<String> = old_tags.keys().filter(|k| !plan.tags.contains_key(*k)).cloned().collect();
+                match configured.aws.retag(&plan, &steps, &removed, &progress).await {
+                    Ok(()) => Ok(steps),
+                    Err(e) => {
+                        inputs_on_failure = old_inputs;
+                        Err(e)
+                    }
+                }
+            }
+            (r, _) => r,
+        };
         match result {
             Ok(steps) => Ok((id, Self::encode_outputs(&plan, &steps, Some(report))?)),
             Err(e) if e.done.is_empty() => Err(ProviderError::FailedPrecondition(format!("nothing was created: {e}"))),
@@ -520,7 +552,7 @@ impl Inner {
                     "partial state: {done} of {} AWS resources of cluster {id} exist and are recorded in the stack; run `pulumi up` again to finish (it resumes and adopts them), or `pulumi destroy` to remove them",
                     plan.steps.len()
                 ));
-                Err(ProviderError::InitFailed { id, properties: Self::encode_outputs(&plan, &e.done, Some(report))?, reasons, inputs: props.clone() })
+                Err(ProviderError::InitFailed { id, properties: Self::encode_outputs(&plan, &e.done, Some(report))?, reasons, inputs: inputs_on_failure })
             }
         }
     }

@@ -375,3 +375,38 @@ fn a_lost_cluster_is_imported_by_name_and_then_destroyed_completely() {
     let missing = ws.pulumi(&["import", "secure-eks:index:SecureEksCluster", "ghost", "no-such-cluster", "--yes", "--non-interactive", "--generate-code=false"]);
     assert_ne!(missing.code, Some(0), "{}", missing.out);
 }
+
+/// Tags change in place: every resource the cluster owns gets the new tags and loses removed
+/// keys (EC2, EKS, IAM, KMS, Logs); nothing is replaced.
+#[test]
+fn changing_tags_retags_every_resource_in_place() {
+    let emu = Emulator::start();
+    let ws = Workspace::new("tests/e2e/retag");
+    ws.init_stack(&emu.endpoints());
+    let up = ws.pulumi(&["up", "--yes", "--non-interactive", "--skip-preview"]);
+    assert_eq!(up.code, Some(0), "up failed:\n{}", up.out);
+    let tags = || {
+        emu.boto3(
+            "vpc = client('ec2').describe_vpcs(Filters=[{'Name': 'tag:secure-eks:cluster', 'Values': ['retag-demo']}])['Vpcs'][0]\n\
+             t = {x['Key']: x['Value'] for x in vpc['Tags']}\n\
+             c = client('eks').describe_cluster(name='retag-demo')['cluster']['tags']\n\
+             r = {x['Key']: x['Value'] for x in client('iam').list_role_tags(RoleName='retag-demo-node')['Tags']}\n\
+             print(t.get('team'), t.get('owner'), c.get('team'), c.get('owner'), r.get('team'), r.get('owner'))",
+        )
+    };
+    assert_eq!(tags(), "platform alice platform alice platform alice");
+    // Setting one key replaces the default object: `owner` goes away.
+    let r = ws.pulumi(&["config", "set", "--path", "tags.team", "data"]);
+    assert_eq!(r.code, Some(0), "{}", r.out);
+    let preview = ws.pulumi(&["preview", "--non-interactive", "--diff"]);
+    assert_eq!(preview.code, Some(0), "{}", preview.out);
+    assert!(!preview.out.contains("replace"), "a tag change must not replace:\n{}", preview.out);
+    let up2 = ws.pulumi(&["up", "--yes", "--non-interactive", "--skip-preview"]);
+    assert_eq!(up2.code, Some(0), "update failed:\n{}", up2.out);
+    assert_eq!(tags(), "data None data None data None");
+    let again = ws.pulumi(&["preview", "--non-interactive", "--expect-no-changes"]);
+    assert_eq!(again.code, Some(0), "{}", again.out);
+    let destroy = ws.pulumi(&["destroy", "--yes", "--non-interactive", "--skip-preview"]);
+    assert_eq!(destroy.code, Some(0), "{}", destroy.out);
+    assert_eq!(emu.leftovers(), "vpcs=0 subnets=0 sgs=0 endpoints=0 launchTemplates=0 clusters=0 roles=0 oidc=0 keys=0 logGroups=0");
+}
