@@ -1,20 +1,21 @@
 #!/usr/bin/env bash
 # Builds the real Pulumi CLI and its YAML language host from pinned Go modules, and
-# our own SDK-generation-only language hosts, and installs them into a cache
+# our own language hosts (tools/langhost), and installs them into a cache
 # directory outside the clone:
 #
 #   ${SECURE_EKS_CACHE:-$HOME/.cache/secure-eks}/pulumi-v3.259.0/bin/
 #     pulumi                     github.com/pulumi/pulumi/pkg/v3/cmd/pulumi        v3.259.0
 #     pulumi-language-yaml       github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml v1.38.1
 #     pulumi-language-nodejs     tools/langhost (ours; one binary, hard-linked under
-#     pulumi-language-python       four names): only GeneratePackage, for
-#     pulumi-language-go           `pulumi package gen-sdk`; it cannot run programs
-#     pulumi-language-dotnet
+#     pulumi-language-python       four names): GeneratePackage for `pulumi package
+#     pulumi-language-go           gen-sdk` (all four), and running nodejs, python and
+#     pulumi-language-dotnet       go programs (Run, InstallDependencies, About)
 #
 # The official nodejs, python and go language hosts are Go modules inside
 # pulumi/pulumi that are never tagged, so the module proxy serves them at no
 # version (403 for v3.259.0 and for the release commit). They are not built here,
-# and no upstream source is copied into this repository; see tools/pulumi/README.md.
+# and no upstream source is copied into this repository; tools/langhost is our own,
+# written from the published protocol; see tools/pulumi/README.md.
 #
 # The versions are pinned by the modules tools/pulumi/go.mod, tools/pulumi/yaml/go.mod
 # and tools/langhost/go.mod (and their committed go.sum); see tools/pulumi/README.md.
@@ -70,7 +71,7 @@ fingerprint() {
   (
     cd "$repo_root/tools"
     printf '%s\n' "$build_flags_id"
-    find pulumi langhost -type f \( -name '*.go' -o -name 'go.mod' -o -name 'go.sum' -o -name '*.png' \) -print0 \
+    find pulumi langhost -type f \( -name '*.go' -o -name 'go.mod' -o -name 'go.sum' -o -name '*.png' -o -name '*.py' \) -print0 \
       | LC_ALL=C sort -z | xargs -0 sha256sum
   ) | sha256sum | cut -d' ' -f1
 }
@@ -147,7 +148,7 @@ log "building pulumi-language-yaml $PULUMI_YAML_VERSION ($((SECONDS - start))s s
     -o "$stage/pulumi-language-yaml" \
     github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml
 ) >&2
-log "building our SDK-generation language hosts (tools/langhost) ($((SECONDS - start))s so far)"
+log "building our language hosts (tools/langhost) ($((SECONDS - start))s so far)"
 (
   cd "$langhost_dir"
   go build "${common_flags[@]}" \
@@ -177,5 +178,5 @@ rm -rf "$bin_dir.old"
 fingerprint >"$stamp_file"
 trap - EXIT
 
-log "installed pulumi $PULUMI_VERSION, the YAML language host and our SDK-generation hosts in $((SECONDS - start))s"
+log "installed pulumi $PULUMI_VERSION, the YAML language host and our language hosts in $((SECONDS - start))s"
 printf '%s\n' "$bin_dir"

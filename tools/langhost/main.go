@@ -1,14 +1,21 @@
-// Command langhost is a minimal Pulumi language host plugin that serves only SDK
-// generation (`pulumi package gen-sdk`). One binary serves all four languages;
-// it is installed as pulumi-language-nodejs, -python, -go and -dotnet, and the
-// language is taken from the name it was started under (argv[0]) unless
-// --language is given.
+// Command langhost is our own Pulumi language host plugin, written from the
+// published pulumirpc protocol. One binary serves four languages; it is installed
+// as pulumi-language-nodejs, -python, -go and -dotnet, and the language is taken
+// from the name it was started under (argv[0]) unless --language is given.
 //
 // It speaks the ordinary plugin protocol: it listens on 127.0.0.1:0, prints the
 // port on the first line of stdout and serves pulumirpc.LanguageRuntime over
-// gRPC. It implements GetPluginInfo, Handshake and GeneratePackage; every other
-// RPC (Run, InstallDependencies, GetRequiredPackages, ...) answers UNIMPLEMENTED,
-// so it cannot run Pulumi programs. See ../pulumi/README.md.
+// gRPC:
+//
+//	GetPluginInfo, Handshake                     all languages
+//	GeneratePackage                              all languages (generate.go), for `pulumi package gen-sdk`
+//	Run, GetRequiredPackages, GetRequiredPlugins nodejs, python, go (run.go, nodejs.go, python.go, golang.go)
+//	InstallDependencies, About,
+//	GetProgramDependencies                       nodejs, python, go (install.go)
+//
+// Every other RPC (GenerateProgram, GenerateProject, Pack, Link, RunPlugin, ...)
+// answers UNIMPLEMENTED, and .NET programs cannot run (no .NET toolchain here).
+// See ../pulumi/README.md.
 package main
 
 import (
@@ -19,6 +26,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
@@ -32,8 +40,9 @@ var version = "0.0.0-dev"
 
 const usage = `usage: pulumi-language-<nodejs|python|go|dotnet> [--language LANG] [flags] [ENGINE_ADDRESS]
 
-A Pulumi language host that implements only SDK generation (GeneratePackage) for
-` + "`pulumi package gen-sdk`" + `. It cannot run programs. Unknown flags are ignored.
+A Pulumi language host: SDK generation (GeneratePackage, for ` + "`pulumi package gen-sdk`" + `)
+for all four languages, and running nodejs, python and go programs (Run,
+InstallDependencies, About). Unknown flags are ignored.
 `
 
 type options struct {
@@ -44,7 +53,7 @@ type options struct {
 // parseArgs reads the command line leniently: the engine passes
 // [--logtostderr] [-v=N] [--tracing URL] ENGINE_ADDRESS, other callers may
 // pass more flags. Unknown flags are ignored; the last positional argument is
-// the engine address (not needed for code generation, kept for logging).
+// the engine address, which programs are given for logging.
 func parseArgs(argv0 string, args []string) (options, error) {
 	var o options
 	o.language = languageFromName(argv0)
@@ -107,6 +116,16 @@ func languageFromName(argv0 string) string {
 type server struct {
 	pulumirpc.UnimplementedLanguageRuntimeServer
 	language string
+
+	mu            sync.Mutex
+	engineAddress string // from the command line, replaced by Handshake's when it has one
+}
+
+// engine is the engine's address, which programs need for logging.
+func (s *server) engine() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.engineAddress
 }
 
 func (s *server) GetPluginInfo(context.Context, *emptypb.Empty) (*pulumirpc.PluginInfo, error) {
@@ -114,8 +133,13 @@ func (s *server) GetPluginInfo(context.Context, *emptypb.Empty) (*pulumirpc.Plug
 }
 
 func (s *server) Handshake(
-	context.Context, *pulumirpc.LanguageHandshakeRequest,
+	_ context.Context, req *pulumirpc.LanguageHandshakeRequest,
 ) (*pulumirpc.LanguageHandshakeResponse, error) {
+	if addr := req.GetEngineAddress(); addr != "" {
+		s.mu.Lock()
+		s.engineAddress = addr
+		s.mu.Unlock()
+	}
 	return &pulumirpc.LanguageHandshakeResponse{}, nil
 }
 
@@ -144,7 +168,7 @@ func run() error {
 	}
 	// The engine's client allows messages up to 400 MiB; accept schemas as large.
 	srv := grpc.NewServer(grpc.MaxRecvMsgSize(400 << 20))
-	pulumirpc.RegisterLanguageRuntimeServer(srv, &server{language: opts.language})
+	pulumirpc.RegisterLanguageRuntimeServer(srv, &server{language: opts.language, engineAddress: opts.engineAddress})
 
 	// The port line must be the first (and only) thing on stdout.
 	fmt.Printf("%d\n", lis.Addr().(*net.TCPAddr).Port)
