@@ -2,7 +2,8 @@
 # The main job on a fresh machine: install everything (pinned), build the provider, start the
 # local AWS emulator, and run `pulumi preview`, `pulumi up` and `pulumi destroy` of
 # examples/yaml-minimal against it through the real Pulumi CLI with a local file backend.
-# EXAMPLE=<dir under examples/> picks another example; KEEP=1 skips the destroy.
+# EXAMPLE=<dir under examples/> picks another example (typescript, python or go);
+# KEEP=1 skips the destroy.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root="$(pwd)"
@@ -24,7 +25,11 @@ cleanup() { [ "${KEEP_EMULATOR:-0}" = 1 ] || scripts/emulator.sh stop >/dev/null
 trap cleanup EXIT
 
 cp -r "examples/$example" "$work/project"
-sed -i "s#^\( *\)path: .*#\1path: $plugin_dir#" "$work/project/Pulumi.yaml"
+case "$example" in
+  yaml-*) sed -i "s#^\( *\)path: .*#\1path: $plugin_dir#" "$work/project/Pulumi.yaml" ;;
+  # TypeScript, Python, Go: install the program's dependencies against the generated SDK.
+  *) scripts/prepare-examples.sh "$work/project" >&2 ;;
+esac
 export PULUMI_BACKEND_URL="file://$work/state" PULUMI_HOME="$work/home"
 mkdir -p "$work/state"
 export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
