@@ -332,3 +332,38 @@ def test_fault_latency_only_and_clear(endpoint, client):
     status, body = _http(endpoint + "/_fault", "DELETE")
     assert json.loads(body) == []
     assert client("sts").get_caller_identity()["Account"] == ACCOUNT
+
+
+def test_fault_after_commit_takes_effect_then_fails(endpoint, client):
+    _http(endpoint + "/_fault", "POST", {"match": "CreateVpc", "status": 500, "code": "InternalError", "after": True})
+    ec2 = client("ec2")
+    with pytest.raises(ClientError) as e:
+        ec2.create_vpc(CidrBlock="10.9.0.0/16")
+    assert e.value.response["Error"]["Code"] == "InternalError"
+    assert [v["CidrBlock"] for v in ec2.describe_vpcs()["Vpcs"]].count("10.9.0.0/16") == 1  # it happened
+
+
+def test_ec2_client_token_is_idempotent_until_reset(endpoint, client):
+    ec2 = client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.8.0.0/24")["Subnet"]["SubnetId"]
+    one = ec2.create_route_table(VpcId=vpc, ClientToken="tok-1")["RouteTable"]["RouteTableId"]
+    again = ec2.create_route_table(VpcId=vpc, ClientToken="tok-1")["RouteTable"]["RouteTableId"]
+    other = ec2.create_route_table(VpcId=vpc, ClientToken="tok-2")["RouteTable"]["RouteTableId"]
+    assert one == again != other and subnet
+    _http(endpoint + "/moto-api/reset", "POST")
+    vpc = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
+    fresh = ec2.create_route_table(VpcId=vpc, ClientToken="tok-1")["RouteTable"]["RouteTableId"]
+    assert [r["RouteTableId"] for r in ec2.describe_route_tables(RouteTableIds=[fresh])["RouteTables"]] == [fresh]
+
+
+def test_request_log(endpoint, client):
+    _http(endpoint + "/_requests", "DELETE")
+    _http(endpoint + "/_fault", "POST", {"match": "GetCallerIdentity", "status": 429, "code": "Throttling"})
+    sts = client("sts", attempts=2)
+    sts.get_caller_identity()
+    status, body = _http(endpoint + "/_requests")
+    assert status == 200
+    assert json.loads(body) == [["POST /  GetCallerIdentity", 429, "sts"], ["POST /  GetCallerIdentity", 200, "sts"]]
+    status, body = _http(endpoint + "/_requests", "DELETE")
+    assert json.loads(body) == []

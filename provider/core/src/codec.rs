@@ -242,13 +242,62 @@ fn wrap_secret_at(tree: &mut Value, path: &Path) {
     }
 }
 
+/// How deep a property tree may nest (arrays, objects, secrets and outputs each count one
+/// level). No input of ours needs more than a handful; the cap keeps the recursive walks (and
+/// serde) far from the stack limit whatever a caller builds. The wire conversion applies the same
+/// cap before it builds a tree.
+pub const MAX_DEPTH: u32 = 64;
+
+/// The path of the first value nested deeper than `budget` more levels, if any. Recursion stops
+/// at the cap, so this is safe on any tree; it allocates only when it finds one.
+pub fn too_deep(value: &Value, budget: u32) -> Option<Path> {
+    fn exceeds(v: &Value, budget: u32) -> bool {
+        let deeper = |c: &Value| budget == 0 || exceeds(c, budget - 1);
+        match v {
+            Value::Array(a) => budget == 0 || a.iter().any(deeper),
+            Value::Object(m) => budget == 0 || m.values().any(deeper),
+            Value::Secret(inner) => deeper(inner),
+            Value::Output(o) => o.value.as_deref().is_some_and(deeper),
+            Value::Archive(a) => a.assets.as_ref().is_some_and(|m| budget == 0 || m.values().any(deeper)),
+            _ => false,
+        }
+    }
+    fn locate(v: &Value, path: Path, budget: u32) -> Path {
+        let next = |c: &Value, p: Path| (budget > 0 && exceeds(c, budget - 1)).then(|| locate(c, p, budget - 1));
+        let found = match v {
+            Value::Array(a) => a.iter().enumerate().find_map(|(i, c)| next(c, path.i(i))),
+            Value::Object(m) => m.iter().find_map(|(k, c)| next(c, path.k(k.clone()))),
+            Value::Secret(inner) => next(inner, path.clone()),
+            Value::Output(o) => o.value.as_deref().and_then(|c| next(c, path.clone())),
+            Value::Archive(a) => a.assets.as_ref().and_then(|m| m.iter().find_map(|(k, c)| next(c, path.k(k.clone())))),
+            _ => None,
+        };
+        found.unwrap_or(path)
+    }
+    exceeds(value, budget).then(|| locate(value, Path::root(), budget))
+}
+
+/// The most placeholder repairs one decode makes (see [`decode`]): each costs a pass over the
+/// tree, so an input with thousands of unknowns where the type has no room for them is refused
+/// instead of taking quadratic time. Real programs have a few.
+pub const MAX_REPAIRS: usize = 1_000;
+
 /// Decode a tree into a typed value, keeping the side table.
 ///
 /// Unknown values decode as absent. Where the type has no room for "absent" (a required field,
 /// a list element), a placeholder of the type the type wants is tried instead (`""`, `0`,
 /// `false`, `[]`, `{}`); rules never read it, because the annotations say the path is unknown.
+/// A tree nested deeper than [`MAX_DEPTH`], or needing more than [`MAX_REPAIRS`] placeholders, is
+/// refused with an error saying so.
 pub fn decode<T: DeserializeOwned>(value: &Value) -> Result<Decoded<T>, DecodeError> {
+    if let Some(path) = too_deep(value, MAX_DEPTH) {
+        return Err(DecodeError {
+            path,
+            message: format!("the value is nested more than {MAX_DEPTH} levels deep; no input of this resource needs that: flatten it"),
+        });
+    }
     let (mut json, annotations) = strip(value);
+    let mut repairs = 0usize;
     let placeholders = [json!(""), json!(0), json!(false), json!([]), json!({})];
     let mut tried: BTreeMap<Path, usize> = BTreeMap::new();
     let mut variant_tried: BTreeSet<Path> = BTreeSet::new();
@@ -272,16 +321,55 @@ pub fn decode<T: DeserializeOwned>(value: &Value) -> Result<Decoded<T>, DecodeEr
         if repairable {
             if let Some(v) = first_expected_variant(&message) {
                 if variant_tried.insert(path.clone()) && set_json(&mut json, &path, json!(v)) {
+                    repairs += 1;
+                    for u in same_shape(&annotations, &path) {
+                        if variant_tried.insert(u.clone()) {
+                            set_json(&mut json, &u, json!(v));
+                        }
+                    }
                     continue;
                 }
             }
+        }
+        repairs += 1;
+        if repairable && repairs > MAX_REPAIRS {
+            return Err(DecodeError {
+                path,
+                message: format!("more than {MAX_REPAIRS} unknown values where the type needs a value; pass fewer unknown values (e.g. known list lengths)"),
+            });
         }
         let n = tried.entry(path.clone()).or_insert(0);
         if !repairable || *n >= placeholders.len() || !set_json(&mut json, &path, placeholders[*n].clone()) {
             return Err(DecodeError { path, message });
         }
         *n += 1;
+        // Unknowns at the same place in the other elements of a list want the same placeholder:
+        // fill them in now, so that N unknown node group names take a few passes, not N.
+        let (next, placeholder) = (*n, placeholders[*n - 1].clone());
+        for u in same_shape(&annotations, &path) {
+            if tried.get(&u).copied().unwrap_or(0) < next && set_json(&mut json, &u, placeholder.clone()) {
+                tried.insert(u, next);
+            }
+        }
     }
+}
+
+/// The other unknown paths that differ from `path` only in list indices.
+fn same_shape(annotations: &Annotations, path: &Path) -> Vec<Path> {
+    let shape = |p: &Path| -> Vec<Option<String>> {
+        p.segments()
+            .iter()
+            .map(|s| match s {
+                Seg::Key(k) => Some(k.clone()),
+                Seg::Index(_) => None,
+            })
+            .collect()
+    };
+    if !path.segments().iter().any(|s| matches!(s, Seg::Index(_))) {
+        return Vec::new();
+    }
+    let want = shape(path);
+    annotations.unknowns.keys().filter(|u| *u != path && shape(u) == want).cloned().collect()
 }
 
 /// From serde's "unknown variant `x`, expected `A` or `B`" (or "expected one of `A`, `B`"), `A`.

@@ -14,6 +14,7 @@ use aws_sdk_ec2::types::{
 use secure_eks_core::plan::{Action, LaunchTemplateAction, Plan, SgRole, Source, Step, StepOutput, SubnetRole};
 
 use crate::ctx::{aws_err, change_token, code, found, gone, out, poll, with, Ctx, StepError, EXTRA_EXISTING, TAG_CLUSTER};
+use crate::retry::throttling_only;
 use crate::userdata;
 
 /// How long to wait for a VPC or subnet to become available.
@@ -93,6 +94,8 @@ pub(crate) async fn vpc(ctx: &Ctx, step: &Step, cidr: &str) -> Result<(), StepEr
                 .create_vpc()
                 .cidr_block(cidr)
                 .tag_specifications(tag_spec(ctx, ResourceType::Vpc, &step.id, &[]))
+                .customize()
+                .config_override(throttling_only!(aws_sdk_ec2))
                 .send()
                 .await
                 .map_err(aws_err)?;
@@ -146,7 +149,16 @@ pub(crate) async fn vpc_cidr(ctx: &Ctx, step: &Step, cidr: &str) -> Result<(), S
             id
         }
         None => {
-            let o = ctx.ec2.associate_vpc_cidr_block().vpc_id(&vpc_id).cidr_block(cidr).send().await.map_err(aws_err)?;
+            let o = ctx
+                .ec2
+                .associate_vpc_cidr_block()
+                .vpc_id(&vpc_id)
+                .cidr_block(cidr)
+                .customize()
+                .config_override(throttling_only!(aws_sdk_ec2))
+                .send()
+                .await
+                .map_err(aws_err)?;
             let id = o.cidr_block_association.and_then(|a| a.association_id).ok_or_else(|| missing_id("CIDR block association"))?;
             created(ctx, &step.id, &id);
             id
@@ -260,6 +272,8 @@ pub(crate) async fn internet_gateway(ctx: &Ctx, step: &Step) -> Result<(), StepE
                 .ec2
                 .create_internet_gateway()
                 .tag_specifications(tag_spec(ctx, ResourceType::InternetGateway, &step.id, &[]))
+                .customize()
+                .config_override(throttling_only!(aws_sdk_ec2))
                 .send()
                 .await
                 .map_err(aws_err)?;
@@ -312,6 +326,8 @@ pub(crate) async fn nat_gateway(ctx: &Ctx, step: &Step, subnet_step: &str) -> Re
                     .allocate_address()
                     .domain(DomainType::Vpc)
                     .tag_specifications(tag_spec(ctx, ResourceType::ElasticIp, &step.id, &[]))
+                    .customize()
+                    .config_override(throttling_only!(aws_sdk_ec2))
                     .send()
                     .await
                     .map_err(aws_err)?
@@ -361,6 +377,8 @@ pub(crate) async fn route_table(ctx: &Ctx, step: &Step, subnets: &[String], defa
                 .create_route_table()
                 .vpc_id(&vpc_id)
                 .tag_specifications(tag_spec(ctx, ResourceType::RouteTable, &step.id, &[]))
+                .customize()
+                .config_override(throttling_only!(aws_sdk_ec2))
                 .send()
                 .await
                 .map_err(aws_err)?;
@@ -393,7 +411,16 @@ pub(crate) async fn route_table(ctx: &Ctx, step: &Step, subnets: &[String], defa
         if rt.associations().iter().any(|a| a.subnet_id() == Some(sid.as_str())) {
             continue;
         }
-        ctx.ec2.associate_route_table().route_table_id(&id).subnet_id(&sid).send().await.map_err(aws_err)?;
+        // No idempotency token: a second association after a lost answer would not be a no-op.
+        ctx.ec2
+            .associate_route_table()
+            .route_table_id(&id)
+            .subnet_id(&sid)
+            .customize()
+            .config_override(throttling_only!(aws_sdk_ec2))
+            .send()
+            .await
+            .map_err(aws_err)?;
     }
     Ok(())
 }
@@ -939,7 +966,11 @@ pub(crate) async fn delete_igw(ctx: &Ctx, o: &StepOutput) -> Result<(), StepErro
     if let Some(g) = find_igw(ctx, Some(o.id.clone()), "").await? {
         for a in g.attachments() {
             if let Some(vpc) = a.vpc_id() {
-                gone(ctx.ec2.detach_internet_gateway().internet_gateway_id(&o.id).vpc_id(vpc).send().await)?;
+                match ctx.ec2.detach_internet_gateway().internet_gateway_id(&o.id).vpc_id(vpc).send().await {
+                    // Already detached (e.g. a retried detach whose first answer was lost) is done.
+                    Err(e) if code(&e) == "Gateway.NotAttached" => {}
+                    r => gone(r)?,
+                }
             }
         }
         gone(ctx.ec2.delete_internet_gateway().internet_gateway_id(&o.id).send().await)?;

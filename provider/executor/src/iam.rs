@@ -131,7 +131,8 @@ pub(crate) async fn role(
     }
     let before: BTreeSet<String> = earlier(ctx, name, EXTRA_MANAGED_POLICIES).iter().flat_map(|v| v.split(',')).filter(|s| !s.is_empty()).map(str::to_string).collect();
     for arn in before.iter().filter(|a| !want.contains(a) && is_attached(a)) {
-        ctx.iam.detach_role_policy().role_name(name).policy_arn(arn).send().await.map_err(aws_err)?;
+        // Not attached (any more) is done: a retried detach whose first answer was lost says so.
+        gone(ctx.iam.detach_role_policy().role_name(name).policy_arn(arn).send().await)?;
         ctx.say(format!("{}: detached {arn} from role {name}", step.id));
     }
 

@@ -1,10 +1,11 @@
-//! The KMS key for Kubernetes secrets encryption: adopt by the prior id or the alias, else
-//! create it with rotation on and an alias; delete = delete the alias and schedule deletion.
+//! The KMS key for Kubernetes secrets encryption: adopt by the prior id, the alias or the tags,
+//! else create it with rotation on and an alias; delete = delete the alias and schedule deletion.
 
 use aws_sdk_kms::types::{KeySpec, KeyState, KeyUsageType, Tag};
 use secure_eks_core::plan::{Step, StepOutput};
 
-use crate::ctx::{aws_err, code, found, gone, out_arn, with, Ctx, StepError, EXTRA_EXISTING};
+use crate::ctx::{aws_err, code, found, gone, out_arn, with, Ctx, StepError, EXTRA_EXISTING, TAG_CLUSTER, TAG_STEP};
+use crate::retry::throttling_only;
 
 /// Days before a scheduled key deletion happens (the AWS minimum).
 pub(crate) const KEY_DELETION_WINDOW_DAYS: i32 = 7;
@@ -17,6 +18,31 @@ fn key_output(m: &aws_sdk_kms::types::KeyMetadata) -> StepOutput {
     out_arn(m.key_id(), m.arn().map(str::to_string))
 }
 
+/// An enabled key this step created but never aliased (the run stopped between CreateKey and
+/// CreateAlias, or CreateKey's answer was lost), found by its `secure-eks:cluster` and
+/// `secure-eks:step` tags. KMS cannot filter keys by tag, so this reads the tags of each key in the
+/// region; it runs only when neither the prior id nor the alias finds the key.
+async fn find_tagged(ctx: &Ctx, step: &Step) -> Result<Option<aws_sdk_kms::types::KeyMetadata>, StepError> {
+    let mut keys = ctx.kms.list_keys().into_paginator().items().send();
+    while let Some(k) = keys.next().await {
+        let k = k.map_err(aws_err)?;
+        let Some(id) = k.key_id() else { continue };
+        let tags = match ctx.kms.list_resource_tags().key_id(id).send().await {
+            Ok(t) => t,
+            // Keys we may not read (another team's key policy) are not ours.
+            Err(e) if code(&e) == "AccessDeniedException" || code(&e) == "NotFoundException" => continue,
+            Err(e) => return Err(aws_err(e)),
+        };
+        let tag = |key: &str| tags.tags().iter().find(|t| t.tag_key() == key).map(|t| t.tag_value());
+        if tag(TAG_CLUSTER) == Some(ctx.cluster()) && tag(TAG_STEP) == Some(step.id.as_str()) {
+            if let Some(m) = describe(ctx, id).await?.filter(|m| m.key_state() == Some(&KeyState::Enabled)) {
+                return Ok(Some(m));
+            }
+        }
+    }
+    Ok(None)
+}
+
 pub(crate) async fn kms_key(ctx: &Ctx, step: &Step, alias: &str) -> Result<(), StepError> {
     let mut meta = None;
     if let Some(p) = ctx.prior(&step.id).map(|o| o.id.clone()) {
@@ -27,6 +53,9 @@ pub(crate) async fn kms_key(ctx: &Ctx, step: &Step, alias: &str) -> Result<(), S
     }
     if meta.is_none() {
         meta = describe(ctx, alias).await?;
+    }
+    if meta.is_none() {
+        meta = find_tagged(ctx, step).await?;
     }
     let key = match meta {
         Some(m) => {
@@ -62,6 +91,8 @@ pub(crate) async fn kms_key(ctx: &Ctx, step: &Step, alias: &str) -> Result<(), S
                 .key_usage(KeyUsageType::EncryptDecrypt)
                 .key_spec(KeySpec::SymmetricDefault)
                 .set_tags(Some(tags))
+                .customize()
+                .config_override(throttling_only!(aws_sdk_kms))
                 .send()
                 .await
                 .map_err(aws_err)?;

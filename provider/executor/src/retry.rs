@@ -63,7 +63,7 @@ where
 pub(crate) struct ThrottlingOnly;
 
 /// What [`ThrottlingOnly`] makes of the default classifiers' verdict.
-fn throttling_only(previous: &RetryAction) -> RetryAction {
+fn only_throttling(previous: &RetryAction) -> RetryAction {
     match previous {
         RetryAction::RetryIndicated(RetryReason::RetryableError { kind: ErrorKind::ThrottlingError, .. }) => RetryAction::NoActionIndicated,
         RetryAction::RetryIndicated(_) => RetryAction::RetryForbidden,
@@ -77,7 +77,7 @@ impl ClassifyRetry for ThrottlingOnly {
     }
 
     fn classify_retry_v2(&self, _ctx: &InterceptorContext, previous: &RetryAction) -> RetryAction {
-        throttling_only(previous)
+        only_throttling(previous)
     }
 
     fn name(&self) -> &'static str {
@@ -111,9 +111,9 @@ mod tests {
 
     #[test]
     fn throttling_only_keeps_throttling_retries_and_forbids_the_rest() {
-        assert_eq!(throttling_only(&RetryAction::throttling_error()), RetryAction::NoActionIndicated);
-        assert_eq!(throttling_only(&RetryAction::server_error()), RetryAction::RetryForbidden);
-        assert_eq!(throttling_only(&RetryAction::transient_error()), RetryAction::RetryForbidden);
-        assert_eq!(throttling_only(&RetryAction::NoActionIndicated), RetryAction::NoActionIndicated);
+        assert_eq!(only_throttling(&RetryAction::throttling_error()), RetryAction::NoActionIndicated);
+        assert_eq!(only_throttling(&RetryAction::server_error()), RetryAction::RetryForbidden);
+        assert_eq!(only_throttling(&RetryAction::transient_error()), RetryAction::RetryForbidden);
+        assert_eq!(only_throttling(&RetryAction::NoActionIndicated), RetryAction::NoActionIndicated);
     }
 }

@@ -6,8 +6,8 @@
 //! Emulator limits that shape these tests (all from the README's "Gaps"): every resource is
 //! ACTIVE/available at once, so the waiters pass on their first poll and timeouts are not
 //! exercised; there are no EC2 instances behind node groups and no leaked ENIs, so the ENI
-//! cleanup before deleting subnets/SGs only ever sees an empty list; EC2 CreateNatGateway
-//! ignores ClientToken (not idempotent), which the adoption by tags covers.
+//! cleanup before deleting subnets/SGs only ever sees an empty list. (EC2 `ClientToken`
+//! idempotency is the emulator's own addition: moto ignores it.)
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeMap;

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use prost_types::value::Kind;
 use prost_types::{ListValue, Struct};
+use secure_eks_core::codec::MAX_DEPTH;
 use secure_eks_core::value::{Archive, Asset, OutputValue, PropertyMap, ResourceRef, UnknownKind, Value};
 
 /// The key holding a special value's signature.
@@ -38,6 +39,9 @@ pub enum WireError {
     /// A special object with a signature we do not know.
     #[error("unrecognized signature {0:?} in property map")]
     UnknownSignature(String),
+    /// A value nested deeper than the codec allows (see `codec::MAX_DEPTH`).
+    #[error("property value nested more than {0} levels deep; no input of this provider needs that: flatten it")]
+    TooDeep(u32),
     /// A special object missing a required field.
     #[error("malformed {kind}: {detail}")]
     Malformed {
@@ -48,9 +52,16 @@ pub enum WireError {
     },
 }
 
-/// Decode a Struct into a property map.
+/// Decode a Struct into a property map. Values nested deeper than the codec's
+/// [`MAX_DEPTH`](secure_eks_core::codec::MAX_DEPTH) are refused here, before the tree is built
+/// (prost already bounds the nesting of what arrives over gRPC; this holds for any caller).
 pub fn from_struct(s: &Struct) -> Result<PropertyMap, WireError> {
-    s.fields.iter().map(|(k, v)| Ok((k.clone(), from_value(v)?))).collect()
+    struct_at(s, MAX_DEPTH)
+}
+
+/// `budget`: how many more levels may nest below this one.
+fn struct_at(s: &Struct, budget: u32) -> Result<PropertyMap, WireError> {
+    s.fields.iter().map(|(k, v)| Ok((k.clone(), value_at(v, budget)?))).collect()
 }
 
 /// Decode an optional Struct (absent means empty).
@@ -67,6 +78,17 @@ fn str_field(m: &BTreeMap<String, prost_types::Value>, k: &str) -> Option<String
 
 /// Decode one wire value.
 pub fn from_value(v: &prost_types::Value) -> Result<Value, WireError> {
+    value_at(v, MAX_DEPTH)
+}
+
+fn value_at(v: &prost_types::Value, budget: u32) -> Result<Value, WireError> {
+    let nests = matches!(v.kind, Some(Kind::ListValue(_) | Kind::StructValue(_)));
+    if nests && budget == 0 {
+        return Err(WireError::TooDeep(MAX_DEPTH));
+    }
+    let budget = budget.saturating_sub(1);
+    let from_value = |v: &prost_types::Value| value_at(v, budget);
+    let from_struct = |s: &Struct| struct_at(s, budget);
     Ok(match &v.kind {
         None | Some(Kind::NullValue(_)) => Value::Null,
         Some(Kind::BoolValue(b)) => Value::Bool(*b),
@@ -78,14 +100,15 @@ pub fn from_value(v: &prost_types::Value) -> Result<Value, WireError> {
         Some(Kind::ListValue(l)) => Value::Array(l.values.iter().map(from_value).collect::<Result<_, _>>()?),
         Some(Kind::StructValue(s)) => match str_field(&s.fields, SIG_KEY) {
             None => Value::Object(from_struct(s)?),
-            Some(sig) => special(&sig, s)?,
+            Some(sig) => special(&sig, s, budget)?,
         },
     })
 }
 
-fn special(sig: &str, s: &Struct) -> Result<Value, WireError> {
+fn special(sig: &str, s: &Struct, budget: u32) -> Result<Value, WireError> {
     let f = &s.fields;
-    let inner = |k: &str| f.get(k).map(from_value).transpose();
+    let from_struct = |s: &Struct| struct_at(s, budget);
+    let inner = |k: &str| f.get(k).map(|v| value_at(v, budget)).transpose();
     Ok(match sig {
         SIG_SECRET => Value::Secret(Box::new(inner("value")?.unwrap_or(Value::Null))),
         SIG_RESOURCE => {

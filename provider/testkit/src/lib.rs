@@ -39,8 +39,12 @@ pub fn python() -> PathBuf {
 }
 
 fn http(port: u16, method: &str, path: &str, body: &str) -> Option<String> {
+    http_within(port, method, path, body, Duration::from_secs(5))
+}
+
+fn http_within(port: u16, method: &str, path: &str, body: &str, timeout: Duration) -> Option<String> {
     let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+    let _ = s.set_read_timeout(Some(timeout));
     let req = format!(
         "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
@@ -115,11 +119,42 @@ impl Emulator {
         assert!(r.contains(" 200 "), "{r}");
     }
 
+    /// Every AWS request since the last [`Emulator::clear_requests`] (or the start), in arrival
+    /// order: the `METHOD PATH TARGET ACTION` key the `/_fault` rules match, the HTTP status
+    /// answered (injected faults included) and the service (from the SigV4 credential scope).
+    pub fn requests(&self) -> Vec<(String, u16, String)> {
+        let r = http(self.port, "GET", "/_requests", "").unwrap();
+        assert!(r.contains(" 200 "), "{r}");
+        let body = r.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or_default();
+        let (start, end) = (body.find('[').unwrap(), body.rfind(']').unwrap());
+        serde_json::from_str(&body[start..=end]).unwrap()
+    }
+
+    /// Empty the request log.
+    pub fn clear_requests(&self) {
+        let r = http(self.port, "DELETE", "/_requests", "").unwrap();
+        assert!(r.contains(" 200 "), "{r}");
+    }
+
+    /// Clear all AWS state (`POST /moto-api/reset`), the fault rules and the request log.
+    pub fn reset(&self) {
+        // A reset waits for the requests in flight; on a busy machine that can take a while.
+        let r = http_within(self.port, "POST", "/moto-api/reset", "", Duration::from_secs(120)).unwrap_or_default();
+        assert!(r.contains(" 200 "), "reset: {r:?}");
+        self.clear_faults();
+        self.clear_requests();
+    }
+
     /// Run a boto3 snippet against the emulator (its venv has boto3); `client(svc)` is predefined
     /// and the snippet prints its answer.
     pub fn boto3(&self, snippet: &str) -> String {
+        self.boto3_in("us-east-1", snippet)
+    }
+
+    /// [`Emulator::boto3`] with `client(svc)` in `region`.
+    pub fn boto3_in(&self, region: &str, snippet: &str) -> String {
         let prelude = format!(
-            "import boto3, json\ndef client(s):\n    return boto3.client(s, region_name='us-east-1', endpoint_url='{}', aws_access_key_id='testing', aws_secret_access_key='testing')\n",
+            "import boto3, json\ndef client(s):\n    return boto3.client(s, region_name='{region}', endpoint_url='{}', aws_access_key_id='testing', aws_secret_access_key='testing')\n",
             self.url
         );
         let out = Command::new(python()).arg("-c").arg(format!("{prelude}{snippet}")).output().expect("run python");
@@ -131,7 +166,13 @@ impl Emulator {
     /// launch templates; EKS clusters; our IAM roles; OIDC providers; enabled KMS keys tagged with
     /// the cluster; `/aws/eks/` log groups.
     pub fn leftovers(&self) -> String {
-        self.boto3(
+        self.leftovers_in("us-east-1")
+    }
+
+    /// [`Emulator::leftovers`] in `region` (IAM roles and OIDC providers are global).
+    pub fn leftovers_in(&self, region: &str) -> String {
+        self.boto3_in(
+            region,
             "ec2 = client('ec2')\n\
              f = [{'Name': 'tag-key', 'Values': ['secure-eks:cluster']}]\n\
              vpcs = len(ec2.describe_vpcs(Filters=f)['Vpcs'])\n\
