@@ -949,8 +949,43 @@ async fn drain_enis(ctx: &Ctx, name: &str, value: &str) -> Result<(), StepError>
     }
 }
 
+/// How long a delete keeps retrying while AWS answers `DependencyViolation` (something still uses
+/// the resource: an ENI on its way out, a rule of another group, a mapping being released).
+pub(crate) const DEPENDENCY_BUDGET: Duration = Duration::from_secs(10 * 60);
+
+/// Run a delete call until it stops answering `DependencyViolation` (within
+/// [`DEPENDENCY_BUDGET`]); "not found" is success.
+async fn delete_when_free<T, E, F, Fut>(ctx: &Ctx, what: &str, mut call: F) -> Result<(), StepError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, E>>,
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error,
+{
+    let last = std::sync::Mutex::new(String::new());
+    let r = poll(ctx, &format!("{what} to lose its dependencies"), DEPENDENCY_BUDGET, || {
+        let fut = call();
+        let last = &last;
+        async move {
+            match fut.await {
+                Ok(_) => Ok(Some(())),
+                Err(e) if code(&e) == "DependencyViolation" => {
+                    *last.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = e.message().unwrap_or_default().to_string();
+                    Ok(None)
+                }
+                Err(e) => gone(Err::<T, E>(e)).map(Some),
+            }
+        }
+    })
+    .await;
+    let last = last.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+    match r {
+        Err(StepError::Invalid(m)) if !last.is_empty() => Err(StepError::Invalid(format!("{m}: DependencyViolation: {last}"))),
+        r => r,
+    }
+}
+
 pub(crate) async fn delete_vpc(ctx: &Ctx, o: &StepOutput) -> Result<(), StepError> {
-    gone(ctx.ec2.delete_vpc().vpc_id(&o.id).send().await)
+    delete_when_free(ctx, &format!("VPC {}", o.id), || ctx.ec2.delete_vpc().vpc_id(&o.id).send()).await
 }
 
 pub(crate) async fn delete_vpc_cidr(ctx: &Ctx, o: &StepOutput) -> Result<(), StepError> {
@@ -959,7 +994,7 @@ pub(crate) async fn delete_vpc_cidr(ctx: &Ctx, o: &StepOutput) -> Result<(), Ste
 
 pub(crate) async fn delete_subnet(ctx: &Ctx, o: &StepOutput) -> Result<(), StepError> {
     drain_enis(ctx, "subnet-id", &o.id).await?;
-    gone(ctx.ec2.delete_subnet().subnet_id(&o.id).send().await)
+    delete_when_free(ctx, &format!("subnet {}", o.id), || ctx.ec2.delete_subnet().subnet_id(&o.id).send()).await
 }
 
 pub(crate) async fn delete_igw(ctx: &Ctx, o: &StepOutput) -> Result<(), StepError> {
@@ -973,7 +1008,7 @@ pub(crate) async fn delete_igw(ctx: &Ctx, o: &StepOutput) -> Result<(), StepErro
                 }
             }
         }
-        gone(ctx.ec2.delete_internet_gateway().internet_gateway_id(&o.id).send().await)?;
+        delete_when_free(ctx, &format!("internet gateway {}", o.id), || ctx.ec2.delete_internet_gateway().internet_gateway_id(&o.id).send()).await?;
     }
     Ok(())
 }
@@ -1002,7 +1037,7 @@ pub(crate) async fn delete_rtb(ctx: &Ctx, o: &StepOutput) -> Result<(), StepErro
 
 pub(crate) async fn delete_sg(ctx: &Ctx, o: &StepOutput) -> Result<(), StepError> {
     drain_enis(ctx, "group-id", &o.id).await?;
-    gone(ctx.ec2.delete_security_group().group_id(&o.id).send().await)
+    delete_when_free(ctx, &format!("security group {}", o.id), || ctx.ec2.delete_security_group().group_id(&o.id).send()).await
 }
 
 pub(crate) async fn delete_rule(ctx: &Ctx, o: &StepOutput) -> Result<(), StepError> {

@@ -320,7 +320,13 @@ async fn partial_failures_resume_from_done_without_duplicates() {
     assert!(reasons.iter().any(|r| r.starts_with("cluster: ")), "{reasons:?}");
     assert!(left.contains_key("cluster") && left.contains_key("vpc") && left.contains_key("role/cluster"));
     assert!(!left.contains_key("nodegroup/general"), "the node group was deleted before the cluster");
+    // 5. DependencyViolation (something still holds the VPC, e.g. an ENI on its way out) is
+    //    retried within a budget, not a failure.
+    emu.fault(json!({"match": "DeleteVpc$", "status": 400, "code": "DependencyViolation", "message": "injected: the vpc has dependencies", "count": 1}));
     aws.destroy(&plan, &left, &cancel, &tx).await.unwrap_or_else(|e| panic!("second destroy failed: {e:?}"));
+    let rules = emu.fault(json!({"match": "^NEVER$", "count": 0}));
+    let hit = rules.as_array().into_iter().flatten().any(|r| r["match"] == "DeleteVpc$" && r["count"] == 0);
+    assert!(hit, "the DependencyViolation was not injected: {rules}");
     assert_eq!(tagged_vpcs(&ec2, "pf").await, 0);
     assert!(eks.list_clusters().send().await.unwrap().clusters().is_empty());
 }
