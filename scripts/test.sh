@@ -14,17 +14,17 @@ SECURE_EKS_PULUMI_BIN="$(scripts/install-pulumi.sh | tail -n1)"
 SECURE_EKS_EMULATOR_PYTHON="$(scripts/install-emulator.sh | tail -n1)"
 export SECURE_EKS_PULUMI_BIN SECURE_EKS_EMULATOR_PYTHON
 
-step "generated files are fresh (schema.json, docs/rules.md)"
+step "generated files are fresh (schema.json, docs/rules.md, docs/reference.md) and carry one version"
 cargo run -q -p xtask -- schema --check
 cargo run -q -p xtask -- rules-doc --check
+cargo run -q -p xtask -- reference-doc --check
+cargo run -q -p xtask -- version --check
 
 step "clippy (no unwrap/expect/panic on request paths)"
 cargo clippy -q --workspace --all-targets -- -D warnings
 
-step "bench smoke (light mode; prints a table, asserts nothing)"
-cargo build -q -p secure-eks-server
-SECURE_EKS_PLUGIN="$(pwd)/${CARGO_TARGET_DIR:-target}/debug/pulumi-resource-secure-eks" \
-    cargo bench -q -p secure-eks-server --bench plugin_start --profile dev -- 3
+step "benchmarks, light mode (bench/run.sh --light; prints figures, asserts nothing)"
+bench/run.sh --light
 
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
@@ -35,7 +35,11 @@ scripts/check-sdk.sh 2>&1 | tee -a "$log"
 step "emulator smoke test"
 "$SECURE_EKS_EMULATOR_PYTHON" -m pytest -q -p no:cacheprovider tests/emulator/smoke_test.py 2>&1 | tee -a "$log"
 
-step "cargo test: unit, proptest, conformance, emulator, CLI e2e"
+step "fuzz: 1,000,000 hostile inputs through the pure Check path (release build of the core only)"
+SECURE_EKS_FUZZ_CASES="${SECURE_EKS_FUZZ_CASES_CI:-1000000}" \
+    cargo test -q --release -p secure-eks-core --test fuzz -- --nocapture check_never_panics 2>&1 | tee -a "$log"
+
+step "cargo test: unit, proptest, conformance, emulator (incl. the fault matrix), CLI e2e"
 set +e
 cargo test --workspace --no-fail-fast 2>&1 | tee -a "$log"
 rc=${PIPESTATUS[0]}

@@ -1,7 +1,9 @@
 //! Check: the pure path the Check RPC runs — decode (`codec::decode`), secure defaults
 //! (`with_defaults_around`), rule evaluation (`rules::evaluate` plus the waiver hygiene) and
 //! encode (`codec::encode`) — and the Check RPC itself through the spawned provider binary, for a
-//! full spec (every section set, 20 service-account roles) with 1, 5 and 20 node groups.
+//! full spec (every section set, 20 service-account roles) with 1, 5 and 20 node groups; and
+//! Diff the same way (the pure path — Struct→Value of olds and news, then `diff::diff` — and the
+//! Diff RPC), for a change of one node group's desired size against the checked inputs.
 //!
 //! `cargo bench -p secure-eks-server --bench check -- [iterations]` (default 2000; e.g. 200 for a
 //! light run). Prints p50/p99 in microseconds per stage; never asserts on time.
@@ -14,142 +16,17 @@ use std::time::Instant;
 
 use secure_eks_core::codec;
 use secure_eks_core::model::{Autoname, ClusterArgs};
-use secure_eks_core::rules::{self, instance_arch, AwsFacts, RuleCtx};
+use secure_eks_core::rules::{self, AwsFacts, RuleCtx};
 use secure_eks_core::value::{PropertyMap, Value};
 use secure_eks_proto::pulumirpc::resource_provider_client::ResourceProviderClient;
-use secure_eks_proto::pulumirpc::{CheckRequest, ConfigureRequest};
+use secure_eks_proto::pulumirpc::{CheckRequest, ConfigureRequest, DiffRequest};
 use secure_eks_server::wire;
 use serde_json::json;
 
-const REGION: &str = "us-east-1";
-const TODAY: &str = "2026-11-23";
-const URN: &str = "urn:pulumi:dev::bench::secure-eks:index:SecureEksCluster::bench";
+mod support;
+use support::{facts, metric, news, pct, REGION, TODAY, URN};
+
 const SIZES: [usize; 3] = [1, 5, 20];
-
-const ADDONS: [(&str, &str, &str); 4] = [
-    ("vpcCni", "vpc-cni", "v1.19.2-eksbuild.1"),
-    ("kubeProxy", "kube-proxy", "v1.34.1-eksbuild.1"),
-    ("coreDns", "coredns", "v1.11.3-eksbuild.1"),
-    ("podIdentityAgent", "eks-pod-identity-agent", "v1.3.4-eksbuild.1"),
-];
-
-const USER_DATA: &str = "apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  kubelet:\n    config:\n      maxPods: 110\n      shutdownGracePeriod: 30s\n";
-
-/// A complete, valid spec: every section set, `node_groups` groups, 20 IRSA roles, one secret
-/// tag, and one waived finding (group 0's IMDS hop limit).
-fn spec(node_groups: usize) -> serde_json::Value {
-    let groups: Vec<serde_json::Value> = (0..node_groups)
-        .map(|i| {
-            let types = if i % 2 == 0 { json!(["m7g.large", "m6g.large"]) } else { json!(["m7i.large", "m6i.large"]) };
-            json!({
-                "name": format!("ng-{i:02}"),
-                "instanceTypes": types,
-                "capacityType": if i % 3 == 2 { "SPOT" } else { "ON_DEMAND" },
-                "minSize": 1, "desiredSize": 2, "maxSize": 5,
-                "amiFamily": "AL2023",
-                "diskSizeGiB": 80,
-                "labels": {"example.com/team": format!("team-{i}"), "example.com/tier": "web", "workload": "general"},
-                "taints": [{"key": "dedicated", "value": format!("team-{i}"), "effect": "NO_SCHEDULE"}],
-                "imdsHopLimit": if i == 0 { 3 } else { 2 },
-                "userData": USER_DATA,
-            })
-        })
-        .collect();
-    let roles: Vec<serde_json::Value> = (0..20)
-        .map(|i| {
-            json!({
-                "namespace": format!("team-{}", i % 5),
-                "name": format!("app-{i}"),
-                "policyArns": ["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess", format!("arn:aws:iam::123456789012:policy/app-{i}")],
-                "inlinePolicy": json!({
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": format!("arn:aws:s3:::bucket-{i}/*")},
-                        {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": format!("arn:aws:sqs:us-east-1:123456789012:queue-{i}")}
-                    ]
-                }).to_string(),
-            })
-        })
-        .collect();
-    let mut tags = serde_json::Map::new();
-    for i in 0..10 {
-        tags.insert(format!("tag-{i}"), json!(format!("value-{i}")));
-    }
-    let addons: serde_json::Map<String, serde_json::Value> = ADDONS
-        .iter()
-        .map(|(key, _, version)| {
-            let mut a = json!({"version": version});
-            if *key == "vpcCni" {
-                a["configuration"] = json!({"env": {"WARM_PREFIX_TARGET": "1", "WARM_IP_TARGET": "5"}});
-            }
-            (key.to_string(), a)
-        })
-        .collect();
-    json!({
-        "clusterName": "bench-cluster",
-        "kubernetesVersion": "1.34",
-        "network": {
-            "vpcCidr": "10.20.0.0/16",
-            "podCidr": "100.64.0.0/16",
-            "availabilityZones": ["us-east-1a", "us-east-1b", "us-east-1c"],
-            "prefixDelegation": true,
-            "natGateways": "perAz",
-            "networkPolicy": true,
-            "extraEndpoints": ["ssm", "ssmmessages", "ec2messages", "sqs"]
-        },
-        "apiAccess": {"private": true, "public": true, "publicCidrs": ["203.0.113.0/24", "198.51.100.0/24"]},
-        "encryption": {"kmsKeyArn": "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"},
-        "logging": {"types": ["api", "audit", "authenticator", "controllerManager", "scheduler"], "retentionDays": 365},
-        "nodeGroups": groups,
-        "addons": addons,
-        "serviceAccountRoles": roles,
-        "clusterAutoscaler": {"enabled": true, "namespace": "kube-system", "serviceAccount": "cluster-autoscaler"},
-        "accessEntries": [
-            {"principalArn": "arn:aws:iam::123456789012:role/platform-admins", "accessPolicy": "ClusterAdmin"},
-            {"principalArn": "arn:aws:iam::123456789012:role/team-a", "accessPolicy": "Edit", "namespaces": ["team-a", "team-a-*"]},
-            {"principalArn": "arn:aws:iam::123456789012:user/ci", "accessPolicy": "View"}
-        ],
-        "permissionsBoundary": "arn:aws:iam::123456789012:policy/eks-boundary",
-        "tags": tags,
-        "policy": {
-            "unknowns": "defer",
-            "waivers": [{
-                "rule": "SEKS-NODE-003",
-                "reason": "the GPU agent reads IMDS through a sidecar; tracked SEC-123",
-                "target": "nodeGroups[0]",
-                "approvedBy": "security-team"
-            }]
-        }
-    })
-}
-
-/// The inputs as the engine sends them: one tag value is secret.
-fn news(node_groups: usize) -> PropertyMap {
-    let Value::Object(mut m) = codec::from_json(&spec(node_groups)) else { unreachable!() };
-    if let Some(Value::Object(tags)) = m.get_mut("tags") {
-        tags.insert("owner".into(), Value::Secret(Box::new(Value::String("platform-team".into()))));
-    }
-    m
-}
-
-/// What the executor would have looked up in AWS for this spec (everything exists).
-fn facts(news: &PropertyMap) -> AwsFacts {
-    let d = codec::decode::<ClusterArgs>(&Value::Object(news.clone())).unwrap();
-    let spec = d.value.with_defaults(Autoname::Disabled, Some(REGION));
-    let (types, params, _) = AwsFacts::wanted(&spec);
-    let mut f = AwsFacts::default();
-    for t in types {
-        let arch = instance_arch(&t).unwrap().to_string();
-        f.instance_types.insert(t, vec![arch]);
-    }
-    for p in params {
-        f.ssm_parameters.insert(p, true);
-    }
-    for (_, name, version) in ADDONS {
-        f.addon_versions.insert(name.into(), vec![version.into()]);
-    }
-    f
-}
 
 /// Stage times of one pure Check, in µs: [decode, defaults, rules, encode].
 fn pure_check(news: &PropertyMap, olds: &PropertyMap, facts: &AwsFacts) -> [f64; 4] {
@@ -181,13 +58,27 @@ fn pure_check(news: &PropertyMap, olds: &PropertyMap, facts: &AwsFacts) -> [f64;
     [decode, defaults, rules, encode]
 }
 
-fn pct(sorted: &[f64], p: f64) -> f64 {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
-fn row(label: &str, n: usize, mut v: Vec<f64>) {
+/// Print a table row; with `key`, also record `<key>.<n>.p50` and `.p99` (µs) as metrics.
+fn row(label: &str, n: usize, mut v: Vec<f64>, key: Option<&str>) {
     v.sort_by(|a, b| a.partial_cmp(b).unwrap());
     println!("| {n} | {label} | {:.1} | {:.1} | {:.1} |", pct(&v, 0.5), pct(&v, 0.99), v[v.len() - 1]);
+    if let Some(k) = key {
+        metric(&format!("{k}.{n}.p50"), pct(&v, 0.5));
+        metric(&format!("{k}.{n}.p99"), pct(&v, 0.99));
+    }
+}
+
+/// The checked inputs Check returns for `news` (defaults filled in, the secret kept), and the
+/// same with one change: node group 0's desired size (an in-place update).
+fn diff_inputs(news: &PropertyMap) -> (PropertyMap, PropertyMap) {
+    let d = codec::decode::<ClusterArgs>(&Value::Object(news.clone())).unwrap();
+    let spec = d.value.with_defaults_around(Autoname::Proposed("bench-cluster"), Some(REGION), &d.annotations);
+    let Value::Object(old) = codec::encode(&spec, &d.annotations).unwrap() else { unreachable!() };
+    let mut new = old.clone();
+    let Some(Value::Array(groups)) = new.get_mut("nodeGroups") else { panic!("no nodeGroups") };
+    let Some(Value::Object(g)) = groups.first_mut() else { panic!("no node group") };
+    g.insert("desiredSize".into(), Value::Number(3.0));
+    (old, new)
 }
 
 #[tokio::main]
@@ -237,10 +128,29 @@ async fn main() {
             }
         }
         for (label, v) in ["decode", "defaults", "rules (evaluate + hygiene)", "encode"].iter().zip(stages) {
-            row(label, n, v);
+            row(label, n, v, None);
         }
-        row("**pure Check total**", n, total);
-        row("wire Struct→Value→Struct", n, wire_rt);
+        row("**pure Check total**", n, total, Some("check.pure"));
+        row("wire Struct→Value→Struct", n, wire_rt, None);
+    }
+
+    // Diff: what the Diff handler does before building its response.
+    for n in SIZES {
+        let (old, new) = diff_inputs(&news(n));
+        let (old_s, new_s) = (wire::to_struct(&old), wire::to_struct(&new));
+        let r = secure_eks_core::diff::diff(&old, &new);
+        assert!(r.has_changes() && r.replaces.is_empty(), "the bench change is an update: {:?}", r.detailed);
+        let mut v = Vec::with_capacity(iterations);
+        for i in 0..warmup + iterations {
+            let t = Instant::now();
+            let o = wire::from_struct(&old_s).unwrap();
+            let nw = wire::from_struct(&new_s).unwrap();
+            black_box(secure_eks_core::diff::diff(&o, &nw));
+            if i >= warmup {
+                v.push(t.elapsed().as_secs_f64() * 1e6);
+            }
+        }
+        row("**pure Diff** (Struct→Value ×2 + diff)", n, v, Some("diff.pure"));
     }
 
     // Where the rule time goes: each rule of the catalogue on its own, at 5 node groups.
@@ -304,7 +214,7 @@ async fn main() {
             v.push(t.elapsed().as_secs_f64() * 1e6);
         }
     }
-    row("GetPluginInfo round trip (transport only)", 0, v);
+    row("GetPluginInfo round trip (transport only)", 0, v, Some("grpc.noop"));
     for n in SIZES {
         let req = CheckRequest {
             urn: URN.into(),
@@ -328,7 +238,32 @@ async fn main() {
                 v.push(us);
             }
         }
-        row("gRPC Check round trip", n, v);
+        row("gRPC Check round trip", n, v, Some("check.grpc"));
+    }
+    for n in SIZES {
+        let (old, new) = diff_inputs(&news(n));
+        let req = DiffRequest {
+            id: "bench-cluster".into(),
+            urn: URN.into(),
+            olds: Some(wire::to_struct(&old)),
+            news: Some(wire::to_struct(&new)),
+            old_inputs: Some(wire::to_struct(&old)),
+            name: "bench".into(),
+            r#type: "secure-eks:index:SecureEksCluster".into(),
+            ..Default::default()
+        };
+        let first = c.diff(req.clone()).await.unwrap().into_inner();
+        assert!(!first.diffs.is_empty() && first.replaces.is_empty(), "{first:?}");
+        let mut v = Vec::with_capacity(iterations);
+        for i in 0..warmup + iterations {
+            let r = req.clone();
+            let t = Instant::now();
+            black_box(c.diff(r).await.unwrap());
+            if i >= warmup {
+                v.push(t.elapsed().as_secs_f64() * 1e6);
+            }
+        }
+        row("gRPC Diff round trip", n, v, Some("diff.grpc"));
     }
     let _ = child.kill();
     let _ = child.wait();

@@ -10,6 +10,9 @@ use std::time::Instant;
 use secure_eks_proto::pulumirpc::resource_provider_client::ResourceProviderClient;
 use secure_eks_proto::pulumirpc::GetSchemaRequest;
 
+mod support;
+use support::metric;
+
 fn rss_kib(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
@@ -51,5 +54,9 @@ async fn main() {
     println!("| metric ({runs} runs) | median | p90 |");
     println!("|---|---|---|");
     println!("| spawn to port line (ms) | {:.2} | {:.2} |", pct(&mut start_ms.clone(), 0.5), pct(&mut start_ms, 0.9));
-    println!("| RSS after GetSchema (MiB) | {:.1} | {:.1} |", pct(&mut rss_mib.clone(), 0.5), pct(&mut rss_mib, 0.9));
+    println!("| RSS after GetSchema (MiB) | {:.1} | {:.1} |", pct(&mut rss_mib.clone(), 0.5), pct(&mut rss_mib.clone(), 0.9));
+    metric("start.ms.p50", pct(&mut start_ms.clone(), 0.5));
+    metric("start.ms.p90", pct(&mut start_ms, 0.9));
+    metric("start.rss_mib.p50", pct(&mut rss_mib.clone(), 0.5));
+    metric("start.rss_mib.p90", pct(&mut rss_mib, 0.9));
 }
