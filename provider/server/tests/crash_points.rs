@@ -14,29 +14,11 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::cli::Workspace;
+use common::cli::{provider_pids, Workspace, NOTHING_LEFT, ONE_MINIMAL_CLUSTER};
 use common::emulator::Emulator;
 use serde_json::json;
 
-/// `leftovers()` for one `examples/yaml-minimal` cluster.
-const ONE_CLUSTER: &str = "vpcs=1 subnets=6 sgs=3 endpoints=9 launchTemplates=1 clusters=1 roles=3 oidc=1 keys=1 logGroups=1";
-const NOTHING: &str = "vpcs=0 subnets=0 sgs=0 endpoints=0 launchTemplates=0 clusters=0 roles=0 oidc=0 keys=0 logGroups=0";
 
-/// The pids of our provider processes started for this workspace (the engine runs plugins with
-/// the project directory as their working directory).
-fn providers_in(dir: &std::path::Path) -> Vec<u32> {
-    std::fs::read_dir("/proc")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()))
-        .filter(|pid| {
-            let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-            let cwd = std::fs::read_link(format!("/proc/{pid}/cwd")).ok();
-            String::from_utf8_lossy(&cmd).contains("pulumi-resource-secure-eks") && cwd.as_deref() == Some(dir)
-        })
-        .collect()
-}
 
 /// One crash point: the latency rule that holds the provider, and the boto3 expression that is
 /// `True` once the point is reached (and the next resource does not exist yet).
@@ -81,7 +63,7 @@ fn crash_at(emu: &Emulator, p: &Point) {
     let mut killed = Vec::new();
     while start.elapsed() < Duration::from_secs(120) && killed.is_empty() {
         if emu.boto3(&format!("print({})", p.reached)) == "True" {
-            for pid in providers_in(&dir) {
+            for pid in provider_pids(&dir) {
                 let _ = std::process::Command::new("kill").args(["-9", &pid.to_string()]).status();
                 killed.push(pid);
             }
@@ -101,14 +83,14 @@ fn crash_at(emu: &Emulator, p: &Point) {
     assert_eq!(r.code, Some(0), "{}: refresh --clear-pending-creates:\n{}", p.name, r.out);
     let up2 = ws.pulumi(&["up", "--yes", "--non-interactive", "--skip-preview"]);
     assert_eq!(up2.code, Some(0), "{}: the next up failed:\n{}", p.name, up2.out);
-    assert_eq!(emu.leftovers(), ONE_CLUSTER, "{}: no duplicates after the crash", p.name);
+    assert_eq!(emu.leftovers(), ONE_MINIMAL_CLUSTER, "{}: no duplicates after the crash", p.name);
     let ngs = emu.boto3("e = client('eks')\nprint(sum(len(e.list_nodegroups(clusterName=c)['nodegroups']) for c in e.list_clusters()['clusters']))");
     assert_eq!(ngs, "1", "{}: one node group", p.name);
     let refresh = ws.pulumi(&["refresh", "--yes", "--non-interactive", "--skip-preview", "--expect-no-changes"]);
     assert_eq!(refresh.code, Some(0), "{}: drift after the crash:\n{}", p.name, refresh.out);
     let destroy = ws.pulumi(&["destroy", "--yes", "--non-interactive", "--skip-preview"]);
     assert_eq!(destroy.code, Some(0), "{}: destroy:\n{}", p.name, destroy.out);
-    assert_eq!(emu.leftovers(), NOTHING, "{}: destroy left something", p.name);
+    assert_eq!(emu.leftovers(), NOTHING_LEFT, "{}: destroy left something", p.name);
 }
 
 #[test]

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::cli::{plugin_dir, pulumi_bin, Workspace};
+use common::cli::{plugin_dir, provider_pids, pulumi_bin, Workspace, NOTHING_LEFT, ONE_MINIMAL_CLUSTER};
 use common::emulator::Emulator;
 
 #[test]
@@ -69,7 +69,7 @@ fn yaml_minimal_up_is_idempotent_keeps_secrets_refreshes_and_destroys_everything
     ws.init_stack(&emu.endpoints());
     let up = ws.pulumi(&["up", "--yes", "--non-interactive", "--skip-preview"]);
     assert_eq!(up.code, Some(0), "up failed:\n{}", up.out);
-    assert_eq!(emu.leftovers(), "vpcs=1 subnets=6 sgs=3 endpoints=9 launchTemplates=1 clusters=1 roles=3 oidc=1 keys=1 logGroups=1", "after up");
+    assert_eq!(emu.leftovers(), ONE_MINIMAL_CLUSTER, "after up");
 
     // A second up changes nothing.
     let again = ws.pulumi(&["preview", "--non-interactive", "--expect-no-changes"]);
@@ -95,7 +95,7 @@ fn yaml_minimal_up_is_idempotent_keeps_secrets_refreshes_and_destroys_everything
 
     let destroy = ws.pulumi(&["destroy", "--yes", "--non-interactive", "--skip-preview"]);
     assert_eq!(destroy.code, Some(0), "destroy failed:\n{}", destroy.out);
-    assert_eq!(emu.leftovers(), "vpcs=0 subnets=0 sgs=0 endpoints=0 launchTemplates=0 clusters=0 roles=0 oidc=0 keys=0 logGroups=0", "after destroy");
+    assert_eq!(emu.leftovers(), NOTHING_LEFT, "after destroy");
 }
 
 #[test]
@@ -167,7 +167,7 @@ fn changing_desired_size_updates_in_place() {
     assert_eq!(again.code, Some(0), "{}", again.out);
     let destroy = ws.pulumi(&["destroy", "--yes", "--non-interactive", "--skip-preview"]);
     assert_eq!(destroy.code, Some(0), "{}", destroy.out);
-    assert_eq!(emu.leftovers(), "vpcs=0 subnets=0 sgs=0 endpoints=0 launchTemplates=0 clusters=0 roles=0 oidc=0 keys=0 logGroups=0");
+    assert_eq!(emu.leftovers(), NOTHING_LEFT);
 }
 
 #[test]
@@ -195,7 +195,7 @@ fn byo_vpc_up_update_refresh_destroy_leaves_the_users_vpc_alone() {
     assert_eq!(refresh.code, Some(0), "refresh shows drift:\n{}", refresh.out);
     let destroy = ws.pulumi(&["destroy", "--yes", "--non-interactive", "--skip-preview"]);
     assert_eq!(destroy.code, Some(0), "{}", destroy.out);
-    assert_eq!(emu.leftovers(), "vpcs=0 subnets=0 sgs=0 endpoints=0 launchTemplates=0 clusters=0 roles=0 oidc=0 keys=0 logGroups=0");
+    assert_eq!(emu.leftovers(), NOTHING_LEFT);
     let still = emu.boto3(&format!(
         "ec2 = client('ec2')\nprint(len(ec2.describe_vpcs(VpcIds=['{}'])['Vpcs']), len(ec2.describe_subnets(SubnetIds=['{}', '{}'])['Subnets']))",
         ids[0], ids[1], ids[2]
@@ -203,21 +203,6 @@ fn byo_vpc_up_update_refresh_destroy_leaves_the_users_vpc_alone() {
     assert_eq!(still, "1 2", "the user's VPC and subnets must survive destroy");
 }
 
-/// The pids of our provider processes started for this workspace (the engine runs plugins with
-/// the project directory as their working directory).
-fn providers_in(dir: &std::path::Path) -> Vec<u32> {
-    std::fs::read_dir("/proc")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()))
-        .filter(|pid| {
-            let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-            let cwd = std::fs::read_link(format!("/proc/{pid}/cwd")).ok();
-            String::from_utf8_lossy(&cmd).contains("pulumi-resource-secure-eks") && cwd.as_deref() == Some(dir)
-        })
-        .collect()
-}
 
 #[test]
 fn kill_9_mid_create_then_up_converges_without_duplicates() {
@@ -233,7 +218,7 @@ fn kill_9_mid_create_then_up_converges_without_duplicates() {
         let vpcs = emu.boto3("print(len(client('ec2').describe_vpcs(Filters=[{'Name': 'tag-key', 'Values': ['secure-eks:cluster']}])['Vpcs']))");
         if vpcs == "1" {
             std::thread::sleep(std::time::Duration::from_millis(500));
-            for pid in providers_in(&ws.dir.canonicalize().unwrap()) {
+            for pid in provider_pids(&ws.dir.canonicalize().unwrap()) {
                 let _ = std::process::Command::new("kill").args(["-9", &pid.to_string()]).status();
                 killed = true;
             }
@@ -252,12 +237,12 @@ fn kill_9_mid_create_then_up_converges_without_duplicates() {
     assert_eq!(r.code, Some(0), "{}", r.out);
     let up2 = ws.pulumi(&["up", "--yes", "--non-interactive", "--skip-preview"]);
     assert_eq!(up2.code, Some(0), "second up failed:\n{}", up2.out);
-    assert_eq!(emu.leftovers(), "vpcs=1 subnets=6 sgs=3 endpoints=9 launchTemplates=1 clusters=1 roles=3 oidc=1 keys=1 logGroups=1", "no duplicates after the crash");
+    assert_eq!(emu.leftovers(), ONE_MINIMAL_CLUSTER, "no duplicates after the crash");
     let refresh = ws.pulumi(&["refresh", "--yes", "--non-interactive", "--skip-preview", "--expect-no-changes"]);
     assert_eq!(refresh.code, Some(0), "drift after the crash:\n{}", refresh.out);
     let destroy = ws.pulumi(&["destroy", "--yes", "--non-interactive", "--skip-preview"]);
     assert_eq!(destroy.code, Some(0), "{}", destroy.out);
-    assert_eq!(emu.leftovers(), "vpcs=0 subnets=0 sgs=0 endpoints=0 launchTemplates=0 clusters=0 roles=0 oidc=0 keys=0 logGroups=0");
+    assert_eq!(emu.leftovers(), NOTHING_LEFT);
 }
 
 /// Drift: the public endpoint turned on by hand (outside Pulumi) shows in `refresh` and as an
@@ -301,7 +286,7 @@ fn public_endpoint_turned_on_by_hand_shows_as_drift_and_up_reverts_it() {
 
     let destroy = ws.pulumi(&["destroy", "--yes", "--non-interactive", "--skip-preview"]);
     assert_eq!(destroy.code, Some(0), "{}", destroy.out);
-    assert_eq!(emu.leftovers(), "vpcs=0 subnets=0 sgs=0 endpoints=0 launchTemplates=0 clusters=0 roles=0 oidc=0 keys=0 logGroups=0");
+    assert_eq!(emu.leftovers(), NOTHING_LEFT);
 }
 
 /// Partial failure through the real CLI: node group creation fails after everything before it
@@ -324,12 +309,12 @@ fn node_group_failure_leaves_partial_state_and_the_next_up_completes_without_dup
     let res = res.expect("the cluster resource is in the state after the partial failure");
     assert!(!res["initErrors"].as_array().map(Vec::is_empty).unwrap_or(true), "initErrors missing: {res}");
     assert!(res["outputs"]["awsResources"]["cluster"]["id"].is_string() || res["outputs"]["awsResources"].to_string().contains("cluster"), "no partial outputs: {res}");
-    assert_eq!(emu.leftovers(), "vpcs=1 subnets=6 sgs=3 endpoints=9 launchTemplates=1 clusters=1 roles=3 oidc=1 keys=1 logGroups=1", "after the failed up");
+    assert_eq!(emu.leftovers(), ONE_MINIMAL_CLUSTER, "after the failed up");
 
     emu.clear_faults();
     let up2 = ws.pulumi(&["up", "--yes", "--non-interactive", "--skip-preview"]);
     assert_eq!(up2.code, Some(0), "second up failed:\n{}", up2.out);
-    assert_eq!(emu.leftovers(), "vpcs=1 subnets=6 sgs=3 endpoints=9 launchTemplates=1 clusters=1 roles=3 oidc=1 keys=1 logGroups=1", "duplicates after resuming");
+    assert_eq!(emu.leftovers(), ONE_MINIMAL_CLUSTER, "duplicates after resuming");
     let name = ws.pulumi(&["stack", "output", "clusterName"]).out.trim().to_string();
     let groups = emu.boto3(&format!("print(len(client('eks').list_nodegroups(clusterName='{name}')['nodegroups']))"));
     assert_eq!(groups, "1");
@@ -337,7 +322,7 @@ fn node_group_failure_leaves_partial_state_and_the_next_up_completes_without_dup
     assert_eq!(again.code, Some(0), "{}", again.out);
     let destroy = ws.pulumi(&["destroy", "--yes", "--non-interactive", "--skip-preview"]);
     assert_eq!(destroy.code, Some(0), "{}", destroy.out);
-    assert_eq!(emu.leftovers(), "vpcs=0 subnets=0 sgs=0 endpoints=0 launchTemplates=0 clusters=0 roles=0 oidc=0 keys=0 logGroups=0");
+    assert_eq!(emu.leftovers(), NOTHING_LEFT);
 }
 
 /// Import from the id alone: the stack loses the cluster (`pulumi state delete`), `pulumi import`
@@ -369,7 +354,7 @@ fn a_lost_cluster_is_imported_by_name_and_then_destroyed_completely() {
 
     let destroy = ws.pulumi(&["destroy", "--yes", "--non-interactive", "--skip-preview"]);
     assert_eq!(destroy.code, Some(0), "{}", destroy.out);
-    assert_eq!(emu.leftovers(), "vpcs=0 subnets=0 sgs=0 endpoints=0 launchTemplates=0 clusters=0 roles=0 oidc=0 keys=0 logGroups=0");
+    assert_eq!(emu.leftovers(), NOTHING_LEFT);
 
     // A cluster that does not exist is a clear failure.
     let missing = ws.pulumi(&["import", "secure-eks:index:SecureEksCluster", "ghost", "no-such-cluster", "--yes", "--non-interactive", "--generate-code=false"]);
@@ -408,5 +393,5 @@ fn changing_tags_retags_every_resource_in_place() {
     assert_eq!(again.code, Some(0), "{}", again.out);
     let destroy = ws.pulumi(&["destroy", "--yes", "--non-interactive", "--skip-preview"]);
     assert_eq!(destroy.code, Some(0), "{}", destroy.out);
-    assert_eq!(emu.leftovers(), "vpcs=0 subnets=0 sgs=0 endpoints=0 launchTemplates=0 clusters=0 roles=0 oidc=0 keys=0 logGroups=0");
+    assert_eq!(emu.leftovers(), NOTHING_LEFT);
 }

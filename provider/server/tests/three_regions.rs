@@ -12,27 +12,19 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::cli::Workspace;
+use common::cli::{provider_pids, Workspace, NOTHING_LEFT};
 use common::emulator::Emulator;
 
 const REGIONS: [&str; 3] = ["us-east-1", "us-west-2", "eu-west-1"];
 /// The resident-memory ceiling for one provider process.
 const RSS_LIMIT_KB: u64 = 60 * 1024;
 const ONE_CLUSTER: &str = "vpcs=1 subnets=6 sgs=3 endpoints=9 launchTemplates=1 clusters=1";
-const NOTHING: &str = "vpcs=0 subnets=0 sgs=0 endpoints=0 launchTemplates=0 clusters=0 roles=0 oidc=0 keys=0 logGroups=0";
+const NOTHING: &str = NOTHING_LEFT;
 
 /// Every `pulumi-resource-secure-eks` process whose working directory is `dir`, with its VmRSS (kB).
 fn provider_rss(dir: &std::path::Path) -> Vec<(u32, u64)> {
-    std::fs::read_dir("/proc")
+    provider_pids(dir)
         .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()))
-        .filter(|pid| {
-            let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-            let cwd = std::fs::read_link(format!("/proc/{pid}/cwd")).ok();
-            String::from_utf8_lossy(&cmd).contains("pulumi-resource-secure-eks") && cwd.as_deref() == Some(dir)
-        })
         .filter_map(|pid| {
             let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
             let kb = status.lines().find_map(|l| l.strip_prefix("VmRSS:"))?.split_whitespace().next()?.parse().ok()?;

@@ -223,3 +223,24 @@ impl Workspace {
         ws
     }
 }
+
+/// `leftovers()` when nothing tagged with a cluster is left.
+pub const NOTHING_LEFT: &str = "vpcs=0 subnets=0 sgs=0 endpoints=0 launchTemplates=0 clusters=0 roles=0 oidc=0 keys=0 logGroups=0";
+/// `leftovers()` for one `examples/yaml-minimal` cluster.
+pub const ONE_MINIMAL_CLUSTER: &str = "vpcs=1 subnets=6 sgs=3 endpoints=9 launchTemplates=1 clusters=1 roles=3 oidc=1 keys=1 logGroups=1";
+
+/// The pids of our provider processes started for a workspace (the engine runs plugins with the
+/// project directory as their working directory).
+pub fn provider_pids(dir: &Path) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()))
+        .filter(|pid| {
+            let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            let cwd = std::fs::read_link(format!("/proc/{pid}/cwd")).ok();
+            String::from_utf8_lossy(&cmd).contains("pulumi-resource-secure-eks") && cwd.as_deref() == Some(dir)
+        })
+        .collect()
+}
