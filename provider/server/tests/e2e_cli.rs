@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::cli::{plugin_dir, provider_pids, pulumi_bin, Workspace, NOTHING_LEFT, ONE_MINIMAL_CLUSTER};
+use common::cli::{plugin_dir, provider_pids, pulumi_bin, users_vpc, Workspace, NOTHING_LEFT, ONE_MINIMAL_CLUSTER};
 use common::emulator::Emulator;
 
 #[test]
@@ -173,19 +173,10 @@ fn changing_desired_size_updates_in_place() {
 #[test]
 fn byo_vpc_up_update_refresh_destroy_leaves_the_users_vpc_alone() {
     let emu = Emulator::start();
-    let ids = emu.boto3(
-        "ec2 = client('ec2')\n\
-         v = ec2.create_vpc(CidrBlock='10.1.0.0/16')['Vpc']['VpcId']\n\
-         a = ec2.create_subnet(VpcId=v, CidrBlock='10.1.0.0/20', AvailabilityZone='us-east-1a')['Subnet']['SubnetId']\n\
-         b = ec2.create_subnet(VpcId=v, CidrBlock='10.1.16.0/20', AvailabilityZone='us-east-1b')['Subnet']['SubnetId']\n\
-         print(v, a, b)",
-    );
-    let ids: Vec<&str> = ids.split_whitespace().collect();
+    let ids = users_vpc(&emu);
     let ws = Workspace::new("examples/yaml-byo-vpc");
     ws.init_stack(&emu.endpoints());
-    for (k, v) in [("vpcId", ids[0]), ("nodeSubnetA", ids[1]), ("nodeSubnetB", ids[2])] {
-        assert_eq!(ws.pulumi(&["config", "set", k, v]).code, Some(0));
-    }
+    ws.set_byo_vpc(&ids);
     let up = ws.pulumi(&["up", "--yes", "--non-interactive", "--skip-preview"]);
     assert_eq!(up.code, Some(0), "up failed:\n{}", up.out);
     assert!(up.out.contains("waived SEKS-REL-001"), "the applied waiver is printed:\n{}", up.out);

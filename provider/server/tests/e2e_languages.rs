@@ -13,7 +13,7 @@
 
 mod common;
 
-use common::cli::{Run, Workspace};
+use common::cli::{users_vpc, Run, Workspace};
 use common::emulator::Emulator;
 
 const AFTER_UP: &str =
@@ -80,23 +80,14 @@ fn yaml_examples_preview() {
     assert_previews_a_cluster("yaml-minimal", &ws);
 
     // yaml-byo-vpc takes the ids of an existing VPC from the stack config.
-    let ids = emu.boto3(
-        "ec2 = client('ec2')\n\
-         v = ec2.create_vpc(CidrBlock='10.1.0.0/16')['Vpc']['VpcId']\n\
-         a = ec2.create_subnet(VpcId=v, CidrBlock='10.1.0.0/20', AvailabilityZone='us-east-1a')['Subnet']['SubnetId']\n\
-         b = ec2.create_subnet(VpcId=v, CidrBlock='10.1.16.0/20', AvailabilityZone='us-east-1b')['Subnet']['SubnetId']\n\
-         print(v, a, b)",
-    );
-    let ids: Vec<&str> = ids.split_whitespace().collect();
+    let ids = users_vpc(&emu);
     let ws = Workspace::new("examples/yaml-byo-vpc");
     ws.init_stack_quick(&emu.endpoints());
-    for (k, v) in [("vpcId", ids[0]), ("nodeSubnetA", ids[1]), ("nodeSubnetB", ids[2])] {
-        assert_eq!(ws.pulumi(&["config", "set", k, v]).code, Some(0));
-    }
+    ws.set_byo_vpc(&ids);
     let r = ws.pulumi(&["preview", "--non-interactive", "--diff"]);
     assert_eq!(r.code, Some(0), "yaml-byo-vpc: preview failed:\n{}", r.out);
     assert!(r.out.contains("+ secure-eks:index:SecureEksCluster"), "{}", r.out);
-    assert!(r.out.contains(ids[0]), "the plan uses the existing VPC:\n{}", r.out);
+    assert!(r.out.contains(ids[0].as_str()), "the plan uses the existing VPC:\n{}", r.out);
 }
 
 #[test]

@@ -244,3 +244,27 @@ pub fn provider_pids(dir: &Path) -> Vec<u32> {
         })
         .collect()
 }
+
+/// A VPC of the user's own with two subnets (us-east-1a and us-east-1b), made with boto3 rather
+/// than our code: `[vpc, subnet a, subnet b]`.
+pub fn users_vpc(emu: &super::emulator::Emulator) -> [String; 3] {
+    let ids = emu.boto3(
+        "ec2 = client('ec2')\n\
+         v = ec2.create_vpc(CidrBlock='10.1.0.0/16')['Vpc']['VpcId']\n\
+         a = ec2.create_subnet(VpcId=v, CidrBlock='10.1.0.0/20', AvailabilityZone='us-east-1a')['Subnet']['SubnetId']\n\
+         b = ec2.create_subnet(VpcId=v, CidrBlock='10.1.16.0/20', AvailabilityZone='us-east-1b')['Subnet']['SubnetId']\n\
+         print(v, a, b)",
+    );
+    let mut it = ids.split_whitespace().map(str::to_string);
+    let mut next = || it.next().expect("boto3 printed three ids");
+    [next(), next(), next()]
+}
+
+impl Workspace {
+    /// Point a copy of `examples/yaml-byo-vpc` at [`users_vpc`]'s ids (its stack config).
+    pub fn set_byo_vpc(&self, ids: &[String; 3]) {
+        for (k, v) in [("vpcId", &ids[0]), ("nodeSubnetA", &ids[1]), ("nodeSubnetB", &ids[2])] {
+            assert_eq!(self.pulumi(&["config", "set", k, v]).code, Some(0));
+        }
+    }
+}
