@@ -6,7 +6,7 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use aws_sdk_eks::types::{LogSetup, LogType, Logging, VpcConfigRequest, VpcConfigResponse};
-use secure_eks_core::plan::ClusterAction;
+use secure_eks_core::plan::{effective_public_cidrs, ClusterAction};
 
 /// `1.34` → `(1, 34)`.
 pub(crate) fn parse_minor(v: &str) -> Option<(u32, u32)> {
@@ -40,30 +40,20 @@ pub(crate) fn version_step(current: &str, want: &str) -> Result<Option<String>, 
     }
 }
 
-/// The CIDRs the public endpoint admits: the planned ones, or everything when none are given
-/// (what EKS does, and reports, when `publicAccessCidrs` is not set).
-fn effective_cidrs(cidrs: &[String]) -> BTreeSet<String> {
-    if cidrs.is_empty() {
-        BTreeSet::from(["0.0.0.0/0".to_string()])
-    } else {
-        cidrs.iter().cloned().collect()
-    }
-}
-
 /// The endpoint access change to make, if the described access differs from the plan. CIDRs only
 /// count while the public endpoint is (to be) on.
 pub(crate) fn endpoint_change(desc: Option<&VpcConfigResponse>, ca: &ClusterAction) -> Option<VpcConfigRequest> {
     let same = desc.is_some_and(|d| {
         d.endpoint_private_access() == ca.private_access
             && d.endpoint_public_access() == ca.public_access
-            && (!ca.public_access || effective_cidrs(d.public_access_cidrs()) == effective_cidrs(&ca.public_cidrs))
+            && (!ca.public_access || effective_public_cidrs(d.public_access_cidrs()) == effective_public_cidrs(&ca.public_cidrs))
     });
     if same {
         return None;
     }
     let mut req = VpcConfigRequest::builder().endpoint_private_access(ca.private_access).endpoint_public_access(ca.public_access);
     if ca.public_access {
-        req = req.set_public_access_cidrs(Some(effective_cidrs(&ca.public_cidrs).into_iter().collect()));
+        req = req.set_public_access_cidrs(Some(effective_public_cidrs(&ca.public_cidrs).into_iter().collect()));
     }
     Some(req.build())
 }

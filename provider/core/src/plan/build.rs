@@ -125,6 +125,20 @@ impl Builder {
     }
 }
 
+/// The VPC endpoint services a cluster gets: the required ones, `eks-auth` (pod identity), the
+/// autoscaler's (`autoscaling`, `eks`) when it is on, and `extra`; sorted, without repeats.
+pub fn endpoint_services(autoscaler: bool, extra: &[String]) -> Vec<String> {
+    let mut services: Vec<String> = REQUIRED_ENDPOINTS.iter().map(|s| s.to_string()).collect();
+    services.push("eks-auth".into());
+    if autoscaler {
+        services.extend(["autoscaling".to_string(), "eks".to_string()]);
+    }
+    services.extend(extra.iter().cloned());
+    services.sort();
+    services.dedup();
+    services
+}
+
 /// Plan a cluster. `default_tags` come from the provider config.
 pub fn plan(spec: &ClusterArgs, region: &str, default_tags: &BTreeMap<String, String>) -> Result<Plan, PlanError> {
     let name = spec.cluster_name.clone().ok_or(PlanError::Missing("clusterName"))?;
@@ -269,14 +283,7 @@ pub fn plan(spec: &ClusterArgs, region: &str, default_tags: &BTreeMap<String, St
         None => node_subnets.clone(),
     };
     let autoscaler = spec.cluster_autoscaler.as_ref().and_then(|c| c.enabled).unwrap_or(true);
-    let mut services: Vec<String> = REQUIRED_ENDPOINTS.iter().map(|s| s.to_string()).collect();
-    services.push("eks-auth".into());
-    if autoscaler {
-        services.extend(["autoscaling".to_string(), "eks".to_string()]);
-    }
-    services.extend(net.extra_endpoints.clone().unwrap_or_default());
-    services.sort();
-    services.dedup();
+    let services = endpoint_services(autoscaler, net.extra_endpoints.as_deref().unwrap_or_default());
     for svc in services.iter().filter(|s| s.as_str() != "s3") {
         let mut deps = endpoint_subnets.clone();
         deps.push("sg/endpoints".into());

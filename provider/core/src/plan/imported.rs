@@ -157,11 +157,9 @@ pub fn inputs_from(o: &ObservedCluster, region: &str) -> ClusterArgs {
         });
     }
     let autoscaler = o.autoscaler_role;
-    let mut default_services: Vec<&str> = vec!["ec2", "ecr.api", "ecr.dkr", "logs", "sts", "eks-auth", "s3"];
-    if autoscaler {
-        default_services.extend(["autoscaling", "eks"]);
-    }
-    let mut extra: Vec<String> = o.endpoint_services.iter().filter(|s| !default_services.contains(&s.as_str())).cloned().collect();
+    // The S3 gateway endpoint comes with the route tables, not from the service list.
+    let planned = super::endpoint_services(autoscaler, &[]);
+    let mut extra: Vec<String> = o.endpoint_services.iter().filter(|s| s.as_str() != "s3" && !planned.contains(s)).cloned().collect();
     extra.sort();
     extra.dedup();
     network.extra_endpoints = (!extra.is_empty()).then_some(extra);

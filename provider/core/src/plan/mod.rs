@@ -13,7 +13,7 @@ mod imported;
 mod observed;
 mod outputs;
 
-pub use build::{partition, plan, PlanError};
+pub use build::{endpoint_services, partition, plan, PlanError};
 pub use cidr::Ipv4Cidr;
 pub use imported::{inputs_from, ObservedCluster, ObservedNodeGroup, ObservedVpc};
 pub use observed::{apply_drift, input_drift, keys as drift_keys, Drift};
@@ -356,6 +356,16 @@ impl Plan {
             let _ = writeln!(s, "    {:?}", step.action);
         }
         s
+    }
+}
+
+/// The CIDRs a public endpoint admits: the given ones, or everything when none are given (what
+/// EKS does, and reports, when `publicAccessCidrs` is not set).
+pub fn effective_public_cidrs(cidrs: &[String]) -> std::collections::BTreeSet<String> {
+    if cidrs.is_empty() {
+        std::collections::BTreeSet::from(["0.0.0.0/0".to_string()])
+    } else {
+        cidrs.iter().cloned().collect()
     }
 }
 

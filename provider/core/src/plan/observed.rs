@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 use crate::model::ClusterArgs;
 use crate::value::{Path, PropertyMap, Seg, Value};
 
-use super::{Action, Plan, StepOutputs};
+use super::{effective_public_cidrs, Action, Plan, StepOutputs};
 
 /// One input whose observed value differs from the planned one.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,15 +53,6 @@ fn strings(v: &BTreeSet<String>) -> Value {
     Value::Array(v.iter().cloned().map(Value::String).collect())
 }
 
-/// The public CIDRs EKS applies: everything when none are given.
-fn effective_cidrs(c: &[String]) -> BTreeSet<String> {
-    if c.is_empty() {
-        BTreeSet::from(["0.0.0.0/0".to_string()])
-    } else {
-        c.iter().cloned().collect()
-    }
-}
-
 /// Every input of `spec` (planned as `plan`) that differs from what `fresh` (outputs refreshed
 /// from AWS) reports. Values the refresh did not record are never drift.
 pub fn input_drift(spec: &ClusterArgs, plan: &Plan, fresh: &StepOutputs) -> Vec<Drift> {
@@ -89,7 +80,7 @@ pub fn input_drift(spec: &ClusterArgs, plan: &Plan, fresh: &StepOutputs) -> Vec<
                 // hand, they show who can now reach it.
                 if public == Some(true) {
                     if let Some(c) = get(keys::PUBLIC_CIDRS).map(split_list) {
-                        if !ca.public_access || c != effective_cidrs(&ca.public_cidrs) {
+                        if !ca.public_access || c != effective_public_cidrs(&ca.public_cidrs) {
                             push(access.k("publicCidrs"), strings(&c));
                         }
                     }
