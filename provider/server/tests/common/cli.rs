@@ -247,7 +247,7 @@ pub fn provider_pids(dir: &Path) -> Vec<u32> {
 
 /// A VPC of the user's own with two subnets (us-east-1a and us-east-1b), made with boto3 rather
 /// than our code: `[vpc, subnet a, subnet b]`.
-pub fn users_vpc(emu: &super::emulator::Emulator) -> [String; 3] {
+pub fn users_vpc(emu: &secure_eks_testkit::Emulator) -> [String; 3] {
     let ids = emu.boto3(
         "ec2 = client('ec2')\n\
          v = ec2.create_vpc(CidrBlock='10.1.0.0/16')['Vpc']['VpcId']\n\
