@@ -233,6 +233,16 @@ impl Path {
         Path(v)
     }
 
+    /// Extend this path in place (a walk's path stack; see [`Path::pop`]).
+    pub fn push(&mut self, seg: Seg) {
+        self.0.push(seg);
+    }
+
+    /// Drop the last segment in place.
+    pub fn pop(&mut self) -> Option<Seg> {
+        self.0.pop()
+    }
+
     /// The segments.
     pub fn segments(&self) -> &[Seg] {
         &self.0

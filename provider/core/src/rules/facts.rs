@@ -82,6 +82,11 @@ pub const LEAKED_OUTPUT_MARKERS: [&str; 5] = [
 
 /// The first leaked-Output marker in `s`, if any.
 pub fn leaked_output_marker(s: &str) -> Option<&'static str> {
+    // Every marker has an `O` (Output, Object): a byte scan rules out almost every string before
+    // the substring searches, which cost a searcher set-up each.
+    if !s.as_bytes().contains(&b'O') {
+        return None;
+    }
     LEAKED_OUTPUT_MARKERS.iter().copied().find(|m| s.contains(m))
 }
 
@@ -466,5 +471,14 @@ mod tests {
         assert!(!is_aws_id("subnet-0123456", "subnet"));
         assert!(!is_aws_id("subnet-0123456789ABCDEF0", "subnet"));
         assert!(!is_aws_id("sg-0123456789abcdef0", "subnet"));
+    }
+
+    #[test]
+    fn every_leaked_output_marker_is_found() {
+        // leaked_output_marker skips strings without an `O`; a marker without one would be missed.
+        for m in LEAKED_OUTPUT_MARKERS {
+            assert_eq!(leaked_output_marker(&format!("x {m} y")), Some(m));
+        }
+        assert_eq!(leaked_output_marker("plain text"), None);
     }
 }

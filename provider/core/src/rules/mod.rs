@@ -12,6 +12,8 @@ use crate::value::Path;
 
 mod facts;
 pub use facts::*;
+mod strings;
+pub use strings::StringRule;
 
 mod add_002_versions;
 mod add_003_cni_configuration;
@@ -246,6 +248,11 @@ pub trait Rule: Sync {
     fn meta(&self) -> &'static RuleMeta;
     /// Evaluate. No outcome means pass.
     fn check(&self, ctx: &RuleCtx<'_>) -> Vec<Outcome>;
+    /// The rule as a string scanner, when it judges every string input: [`evaluate`] then walks
+    /// the spec once for all such rules instead of calling `check` on each.
+    fn strings(&self) -> Option<&dyn StringRule> {
+        None
+    }
 }
 
 /// Every rule, in id order.
@@ -411,10 +418,17 @@ pub fn evaluate(ctx: &RuleCtx<'_>) -> Report {
         .and_then(|p| p.waivers.clone())
         .unwrap_or_default();
     let mut report = Report::default();
+    // The string-scanning rules share one walk over the spec.
+    let scanners: Vec<&dyn StringRule> = catalogue().iter().filter_map(|r| r.strings()).collect();
+    let mut scanned = strings::scan(ctx, &scanners).into_iter();
     for rule in catalogue() {
         let meta = rule.meta();
         report.rules_evaluated += 1;
-        for outcome in rule.check(ctx) {
+        let outcomes = match rule.strings() {
+            Some(_) => scanned.next().unwrap_or_default(),
+            None => rule.check(ctx),
+        };
+        for outcome in outcomes {
             match outcome {
                 Outcome::Fail(f) => {
                     let item = Reported {
@@ -548,50 +562,10 @@ pub fn rules_doc(docs: &dyn Fn(&str) -> RuleDocs) -> String {
     s
 }
 
-/// Scan every string input (after defaults) and every unknown: unknown paths that `skip` does not
-/// exclude are deferred, and `judge` may turn a known string into a finding. Shared by the rules
-/// that look at all strings at once (leaked Output text, world-open CIDRs).
-pub(crate) fn scan_strings(
-    ctx: &RuleCtx<'_>,
-    skip: impl Fn(&Path) -> bool,
-    judge: impl Fn(&Path, &str) -> Option<Finding>,
-) -> Vec<Outcome> {
-    fn walk(
-        v: &serde_json::Value,
-        path: Path,
-        skip: &dyn Fn(&Path) -> bool,
-        judge: &dyn Fn(&Path, &str) -> Option<Finding>,
-        out: &mut Vec<Outcome>,
-    ) {
-        if skip(&path) {
-            return;
-        }
-        match v {
-            serde_json::Value::String(s) => out.extend(judge(&path, s).map(Outcome::Fail)),
-            serde_json::Value::Array(a) => {
-                for (i, x) in a.iter().enumerate() {
-                    walk(x, path.i(i), skip, judge, out);
-                }
-            }
-            serde_json::Value::Object(m) => {
-                for (k, x) in m {
-                    walk(x, path.k(k.clone()), skip, judge, out);
-                }
-            }
-            _ => {}
-        }
-    }
-    let mut out: Vec<Outcome> = ctx
-        .annotations
-        .unknowns
-        .keys()
-        .filter(|p| !skip(p))
-        .map(|p| Outcome::Deferred(p.clone()))
-        .collect();
-    if let Ok(json) = serde_json::to_value(ctx.spec) {
-        walk(&json, Path::root(), &skip, &judge, &mut out);
-    }
-    out
+/// Scan every string input (after defaults) and every unknown with one [`StringRule`]: unknown
+/// paths it does not skip are deferred, and it may turn a known string into a finding.
+pub(crate) fn scan_strings(ctx: &RuleCtx<'_>, rule: &dyn StringRule) -> Vec<Outcome> {
+    strings::scan(ctx, &[rule]).pop().unwrap_or_default()
 }
 
 /// The finding for a node group whose instance types span more than one architecture, given

@@ -31,20 +31,32 @@ fn skipped(p: &Path) -> bool {
             .any(|s| matches!(s, Seg::Key(k) if k == "userData" || k == "inlinePolicy"))
 }
 
+impl StringRule for WorldCidrs {
+    fn skip(&self, path: &Path) -> bool {
+        skipped(path)
+    }
+
+    fn judge(&self, path: &Path, s: &str) -> Option<Finding> {
+        world_cidr_in(s).map(|tok| Finding {
+            path: path.clone(),
+            problem: format!("the value contains {tok}, which matches every address on the internet"),
+            expected: "specific CIDRs (the VPC, the pod CIDR, or named office ranges)".into(),
+            fix: format!("replace {tok} in {path} with the CIDRs that need it, e.g. 10.0.0.0/16"),
+        })
+    }
+}
+
 impl Rule for WorldCidrs {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
 
     fn check(&self, ctx: &RuleCtx<'_>) -> Vec<Outcome> {
-        scan_strings(ctx, skipped, |path, s| {
-            world_cidr_in(s).map(|tok| Finding {
-                path: path.clone(),
-                problem: format!("the value contains {tok}, which matches every address on the internet"),
-                expected: "specific CIDRs (the VPC, the pod CIDR, or named office ranges)".into(),
-                fix: format!("replace {tok} in {path} with the CIDRs that need it, e.g. 10.0.0.0/16"),
-            })
-        })
+        scan_strings(ctx, self)
+    }
+
+    fn strings(&self) -> Option<&dyn StringRule> {
+        Some(self)
     }
 }
 

@@ -20,20 +20,32 @@ fn is_user_data(p: &Path) -> bool {
     matches!(p.last(), Some(Seg::Key(k)) if k == "userData")
 }
 
+impl StringRule for LeakedOutput {
+    fn skip(&self, path: &Path) -> bool {
+        is_user_data(path)
+    }
+
+    fn judge(&self, path: &Path, s: &str) -> Option<Finding> {
+        leaked_output_marker(s).map(|marker| Finding {
+            path: path.clone(),
+            problem: format!("the value contains {marker:?}: an Output was turned into a string before it resolved"),
+            expected: "the resolved value".into(),
+            fix: "pass the Output itself, or build the string with pulumi.interpolate / Output.concat / fn::join".into(),
+        })
+    }
+}
+
 impl Rule for LeakedOutput {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
 
     fn check(&self, ctx: &RuleCtx<'_>) -> Vec<Outcome> {
-        scan_strings(ctx, is_user_data, |path, s| {
-            leaked_output_marker(s).map(|marker| Finding {
-                path: path.clone(),
-                problem: format!("the value contains {marker:?}: an Output was turned into a string before it resolved"),
-                expected: "the resolved value".into(),
-                fix: "pass the Output itself, or build the string with pulumi.interpolate / Output.concat / fn::join".into(),
-            })
-        })
+        scan_strings(ctx, self)
+    }
+
+    fn strings(&self) -> Option<&dyn StringRule> {
+        Some(self)
     }
 }
 
