@@ -87,7 +87,7 @@ pub enum EncodeError {
 /// Split a tree into its plain JSON form and the annotations.
 pub fn strip(value: &Value) -> (serde_json::Value, Annotations) {
     let mut ann = Annotations::default();
-    let json = strip_at(value, &Path::root(), &mut ann);
+    let json = strip_at(value, &mut Path::root(), &mut ann);
     (json, ann)
 }
 
@@ -96,27 +96,34 @@ pub fn strip_map(map: &PropertyMap) -> (serde_json::Value, Annotations) {
     strip(&Value::Object(map.clone()))
 }
 
-fn strip_at(value: &Value, path: &Path, ann: &mut Annotations) -> serde_json::Value {
+/// `path` is the walk's one path stack: extended for each child and restored after it, and
+/// cloned only into the annotations.
+fn strip_at(value: &Value, path: &mut Path, ann: &mut Annotations) -> serde_json::Value {
     use serde_json::Value as J;
     match value {
         Value::Null => J::Null,
         Value::Bool(b) => J::Bool(*b),
         Value::Number(n) => number_to_json(*n),
         Value::String(s) => J::String(s.clone()),
-        Value::Array(items) => J::Array(
-            items
-                .iter()
-                .enumerate()
-                .map(|(i, v)| strip_at(v, &path.i(i), ann))
-                .collect(),
-        ),
+        Value::Array(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            for (i, v) in items.iter().enumerate() {
+                path.push(Seg::Index(i));
+                out.push(strip_at(v, path, ann));
+                path.pop();
+            }
+            J::Array(out)
+        }
         Value::Object(map) => {
-            let mut out = serde_json::Map::new();
+            let mut out = serde_json::Map::with_capacity(map.len());
             for (k, v) in map {
-                let child = path.k(k.clone());
-                let j = strip_at(v, &child, ann);
+                path.push(Seg::Key(k.clone()));
+                let j = strip_at(v, path, ann);
                 // Unknown and opaque members are left out, so they decode as absent fields.
-                if !(ann.unknowns.contains_key(&child) || ann.opaque.contains_key(&child)) {
+                let special = (!ann.unknowns.is_empty() && ann.unknowns.contains_key(path))
+                    || (!ann.opaque.is_empty() && ann.opaque.contains_key(path));
+                path.pop();
+                if !special {
                     out.insert(k.clone(), j);
                 }
             }
@@ -296,13 +303,27 @@ pub fn decode<T: DeserializeOwned>(value: &Value) -> Result<Decoded<T>, DecodeEr
             message: format!("the value is nested more than {MAX_DEPTH} levels deep; no input of this resource needs that: flatten it"),
         });
     }
+    // One pass when nothing is unknown or opaque: straight from the tree to `T`.
+    let annotations = de::annotate(value);
+    if annotations.unknowns.is_empty() && annotations.opaque.is_empty() {
+        if let Ok(value) = T::deserialize(de::Tree(value)) {
+            return Ok(Decoded { value, annotations });
+        }
+    }
+    decode_json(value)
+}
+
+/// [`decode`] through a plain JSON copy of the tree: every error message and the placeholder
+/// repairs for unknowns come from here.
+fn decode_json<T: DeserializeOwned>(value: &Value) -> Result<Decoded<T>, DecodeError> {
     let (mut json, annotations) = strip(value);
     let mut repairs = 0usize;
     let placeholders = [json!(""), json!(0), json!(false), json!([]), json!({})];
     let mut tried: BTreeMap<Path, usize> = BTreeMap::new();
     let mut variant_tried: BTreeSet<Path> = BTreeSet::new();
     loop {
-        let err = match serde_path_to_error::deserialize::<_, T>(json.clone()) {
+        // From a borrow: the tree is read, not cloned, on every attempt.
+        let err = match serde_path_to_error::deserialize::<_, T>(&json) {
             Ok(value) => return Ok(Decoded { value, annotations }),
             Err(e) => e,
         };
@@ -448,6 +469,8 @@ fn parse_serde_path(s: &str) -> Path {
     }
     Path::from_segments(segs)
 }
+
+mod de;
 
 #[cfg(test)]
 mod tests;

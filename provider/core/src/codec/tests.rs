@@ -1,4 +1,5 @@
 use proptest::prelude::*;
+use serde::Deserialize;
 use serde_json::json;
 
 use super::*;
@@ -139,4 +140,90 @@ fn unknown_enums_and_whole_unknown_elements_decode() {
     let back = encode(&d.value, &d.annotations).unwrap();
     assert_eq!(back.get_path(&Path::parse("nodeGroups[1]").unwrap()), Some(&Value::Unknown(UnknownKind::Object)));
     assert_eq!(back.get_path(&Path::parse("accessEntries[0].accessPolicy").unwrap()), Some(&Value::Unknown(UnknownKind::String)));
+}
+
+/// The one-pass decode accepts exactly what the JSON path accepts, and decodes it to the same
+/// value; near-misses (wrong types, extra fields, bad enums, floats for integers) go to the JSON
+/// path, whose error is the one reported.
+#[test]
+fn one_pass_decode_agrees_with_the_json_path() {
+    let secret = |v: Value| Value::Secret(Box::new(v));
+    let output = |v: Value| Value::Output(crate::value::OutputValue { value: Some(Box::new(v)), secret: false, dependencies: vec![] });
+    let base = json!({
+        "clusterName": "c", "kubernetesVersion": "1.34",
+        "network": {"vpcCidr": "10.0.0.0/16", "podCidr": null, "natGateways": "perAz", "availabilityZones": ["a", "b"]},
+        "nodeGroups": [{"name": "g", "instanceTypes": ["m7g.large"], "minSize": 1, "desiredSize": 2, "maxSize": 3, "capacityType": "SPOT",
+                        "labels": {"a": "b"}, "taints": [{"key": "k", "value": "v", "effect": "NO_SCHEDULE"}]}],
+        "addons": {"vpcCni": {"version": "v1", "configuration": {"env": {"A": "1"}, "n": 1.5, "list": [1, -2, null, true]}}},
+        "tags": {"t": "v"},
+    });
+    let edits: Vec<(&str, serde_json::Value)> = vec![
+        ("", json!(null)),
+        ("/nodeGroups/0/minSize", json!(1.5)),
+        ("/nodeGroups/0/minSize", json!(-1)),
+        ("/nodeGroups/0/minSize", json!("1")),
+        ("/nodeGroups/0/name", json!(7)),
+        ("/nodeGroups/0/capacityType", json!("spot")),
+        ("/nodeGroups/0/capacityType", json!({"SPOT": null})),
+        ("/network/natGateways", json!(3)),
+        ("/network/extra", json!("x")),
+        ("/network/podCidr", json!("100.64.0.0/16")),
+        ("/nodeGroups", json!({})),
+        ("/nodeGroups/0/labels", json!(["a"])),
+        ("/tags/t", json!(1)),
+        ("/addons/vpcCni/configuration", json!("x")),
+        ("/kubernetesVersion", json!(1.34)),
+    ];
+    let mut cases: Vec<Value> = Vec::new();
+    for (ptr, v) in edits {
+        let mut j = base.clone();
+        if !ptr.is_empty() {
+            let (parent, key) = ptr.rsplit_once('/').unwrap();
+            match j.pointer_mut(parent).unwrap() {
+                serde_json::Value::Object(m) => {
+                    m.insert(key.to_string(), v);
+                }
+                other => *other = v,
+            }
+        }
+        cases.push(from_json(&j));
+    }
+    // Secrets and known Outputs around objects, lists and leaves.
+    let Value::Object(mut m) = from_json(&base) else { panic!() };
+    let groups = m.remove("nodeGroups").unwrap();
+    m.insert("nodeGroups".into(), secret(groups));
+    let tags = m.remove("tags").unwrap();
+    m.insert("tags".into(), output(secret(tags)));
+    m.insert("clusterName".into(), secret(Value::String("c".into())));
+    cases.push(Value::Object(m));
+
+    let mut accepted = 0;
+    for (i, tree) in cases.iter().enumerate() {
+        let fast = ClusterArgs::deserialize(de::Tree(tree)).ok();
+        let slow = decode_json::<ClusterArgs>(tree);
+        if let Some(f) = &fast {
+            accepted += 1;
+            let s = slow.as_ref().unwrap_or_else(|e| panic!("case {i}: one pass accepted what JSON refuses: {e}"));
+            assert_eq!(f, &s.value, "case {i}");
+        }
+        let d = decode::<ClusterArgs>(tree);
+        match (&d, &slow) {
+            (Ok(a), Ok(b)) => assert_eq!((&a.value, &a.annotations), (&b.value, &b.annotations), "case {i}"),
+            (Err(a), Err(b)) => assert_eq!(a, b, "case {i}"),
+            _ => panic!("case {i}: {d:?} vs {slow:?}"),
+        }
+    }
+    assert!(accepted >= 4, "the valid cases take the one-pass path: {accepted}");
+}
+
+proptest! {
+    /// On any tree, the one-pass decode either gives up or agrees with the JSON path.
+    #[test]
+    fn one_pass_decode_never_disagrees(t in tree()) {
+        if let Ok(f) = ClusterArgs::deserialize(de::Tree(&t)) {
+            let s = decode_json::<ClusterArgs>(&t);
+            prop_assert!(s.is_ok(), "{:?}", s.err());
+            prop_assert_eq!(f, s.unwrap().value);
+        }
+    }
 }
