@@ -2,7 +2,7 @@
 //! in reverse, and re-read what exists.
 //!
 //! - **apply**: a step starts when all its dependencies finished (at most
-//!   [`graph::CONCURRENCY`] at once). Each step adopts what exists (the prior run's id, else the
+//!   [`graph::MAX_CONCURRENCY`] at once, adaptively). Each step adopts what exists (the prior run's id, else the
 //!   `secure-eks:cluster` + `secure-eks:step` tags, else the deterministic name) and creates only
 //!   what is missing, then converges an adopted resource to the plan where AWS changes it in
 //!   place (after a change of inputs, `apply(new_plan, prior_outputs)`): the cluster's Kubernetes
@@ -312,7 +312,7 @@ impl Aws {
         ctx.say(format!("applying {} steps for cluster {}", plan.steps.len(), plan.cluster_name));
         let nodes: Vec<Node> = plan.steps.iter().map(|s| Node { id: s.id.clone(), deps: s.deps.clone() }).collect();
         let steps: Arc<Vec<Step>> = Arc::new(plan.steps.clone());
-        let outcome = graph::run(&nodes, graph::CONCURRENCY, cancel, |id| {
+        let outcome = graph::run(&nodes, graph::MAX_CONCURRENCY, cancel, |id| {
             let ctx = Arc::clone(&ctx);
             let steps = Arc::clone(&steps);
             // The SDK's per-operation spans nest under this one: `bench/` counts the AWS calls of
@@ -371,7 +371,7 @@ impl Aws {
         let present: BTreeSet<String> = outputs.keys().cloned().collect();
         let nodes = graph::reverse(&forward, &present);
         ctx.say(format!("destroying {} recorded steps of cluster {}", nodes.len(), plan.cluster_name));
-        let outcome = graph::run(&nodes, graph::CONCURRENCY, cancel, |id| {
+        let outcome = graph::run(&nodes, graph::MAX_CONCURRENCY, cancel, |id| {
             let ctx = Arc::clone(&ctx);
             async move {
                 let Some(o) = ctx.get(&id) else { return Ok(()) };

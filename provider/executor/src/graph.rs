@@ -1,15 +1,103 @@
 //! Run tasks along a dependency graph: a node starts when all its dependencies finished, at most
-//! `limit` at a time; after the first failure (or cancellation) nothing new starts and the
+//! a limit at a time; after the first failure (or cancellation) nothing new starts and the
 //! running ones are awaited.
+//!
+//! Of the ready nodes, the one with the longest chain of nodes still waiting on it starts first
+//! (then plan order), so a free slot goes to the critical path rather than to a leaf such as a
+//! subnet or an endpoint. The limit adapts: it grows by one per finished node up to the maximum
+//! while AWS does not throttle, and halves (down to [`MIN_CONCURRENCY`]) when a call was
+//! throttled since the last look ([`note_throttled`], called by the retry classifier
+//! `retry::ThrottleWatch` that every client carries).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-/// How many steps run at once.
+/// How many steps a graph runs at once at most. The plan of a cluster is about 20 steps wide;
+/// each step makes its calls one after another, so this stays well inside the EC2/IAM/EKS
+/// request rates (throttling still halves it, see [`note_throttled`]).
+pub(crate) const MAX_CONCURRENCY: usize = 32;
+
+/// The fixed fan-out of the flat loops (refresh's describes, retagging).
 pub(crate) const CONCURRENCY: usize = 8;
+
+/// Where the adaptive limit starts.
+pub(crate) const START_CONCURRENCY: usize = 16;
+
+/// The adaptive limit never goes below this.
+pub(crate) const MIN_CONCURRENCY: usize = 2;
+
+/// How many AWS calls were answered with a throttling error in this process.
+static THROTTLED: AtomicU64 = AtomicU64::new(0);
+
+/// Record that AWS throttled a call: running graphs halve their limit.
+pub(crate) fn note_throttled() {
+    THROTTLED.fetch_add(1, Ordering::Relaxed);
+}
+
+/// The in-flight limit: additive increase while nothing is throttled, multiplicative decrease
+/// when something was.
+#[derive(Debug, Clone, PartialEq)]
+struct Limit {
+    now: usize,
+    max: usize,
+    /// The throttling count at the last look.
+    seen: u64,
+}
+
+impl Limit {
+    fn new(max: usize, throttled: u64) -> Self {
+        let max = max.max(1);
+        Limit { now: START_CONCURRENCY.clamp(1, max), max, seen: throttled }
+    }
+
+    /// A node finished; `throttled` is the process's throttling count now.
+    fn finished(&mut self, throttled: u64) {
+        if throttled > self.seen {
+            self.seen = throttled;
+            self.now = (self.now / 2).max(MIN_CONCURRENCY).min(self.max);
+        } else {
+            self.now = (self.now + 1).min(self.max);
+        }
+    }
+}
+
+/// For each node, the number of nodes on the longest chain that starts at it and follows the
+/// nodes waiting on it (1 for a node nothing waits on). A cycle counts as ending.
+fn heights(nodes: &[Node]) -> Vec<usize> {
+    let index: BTreeMap<&str, usize> = nodes.iter().enumerate().map(|(i, n)| (n.id.as_str(), i)).collect();
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
+    for (i, n) in nodes.iter().enumerate() {
+        for d in &n.deps {
+            if let Some(&j) = index.get(d.as_str()) {
+                dependents[j].push(i);
+            }
+        }
+    }
+    // 0: not computed; usize::MAX: being computed (a cycle).
+    let mut h = vec![0usize; nodes.len()];
+    fn height(i: usize, dependents: &[Vec<usize>], h: &mut [usize]) -> usize {
+        match h[i] {
+            usize::MAX => return 0,
+            0 => {}
+            v => return v,
+        }
+        h[i] = usize::MAX;
+        let mut best = 0;
+        for &j in &dependents[i] {
+            best = best.max(height(j, dependents, h));
+        }
+        h[i] = best + 1;
+        h[i]
+    }
+    for i in 0..nodes.len() {
+        height(i, &dependents, &mut h);
+    }
+    h
+}
 
 /// A node: its id and the ids that must finish first.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,8 +117,9 @@ pub(crate) struct Outcome<E> {
     pub cancelled: bool,
 }
 
-/// Run `start(id)` for every node, respecting the dependencies. Dependencies that are not nodes
-/// count as finished (callers pass only the relevant edges).
+/// Run `start(id)` for every node, respecting the dependencies, at most `limit` at a time (the
+/// adaptive limit's maximum). Dependencies that are not nodes count as finished (callers pass
+/// only the relevant edges).
 pub(crate) async fn run<F, Fut, E>(nodes: &[Node], limit: usize, cancel: &CancellationToken, mut start: F) -> Outcome<E>
 where
     F: FnMut(String) -> Fut,
@@ -38,6 +127,11 @@ where
     E: Send + 'static,
 {
     let known: BTreeSet<&str> = nodes.iter().map(|n| n.id.as_str()).collect();
+    // Longest remaining chain first, then plan order.
+    let h = heights(nodes);
+    let mut order: Vec<usize> = (0..nodes.len()).collect();
+    order.sort_by_key(|&i| (std::cmp::Reverse(h[i]), i));
+    let mut limit = Limit::new(limit, THROTTLED.load(Ordering::Relaxed));
     let mut finished: BTreeSet<String> = BTreeSet::new();
     let mut started: BTreeSet<String> = BTreeSet::new();
     let mut set: JoinSet<(String, Result<(), E>)> = JoinSet::new();
@@ -49,8 +143,8 @@ where
             outcome.cancelled = true;
         }
         if !stop {
-            for n in nodes {
-                if set.len() >= limit.max(1) {
+            for n in order.iter().map(|&i| &nodes[i]) {
+                if set.len() >= limit.now {
                     break;
                 }
                 if started.contains(&n.id) {
@@ -71,6 +165,7 @@ where
             r = set.join_next() => match r {
                 Some(Ok((id, Ok(())))) => {
                     finished.insert(id);
+                    limit.finished(THROTTLED.load(Ordering::Relaxed));
                 }
                 Some(Ok((id, Err(e)))) => {
                     outcome.failures.push((id, e));
@@ -206,5 +301,73 @@ mod tests {
         let present: BTreeSet<String> = ["vpc", "subnet", "vpce"].iter().map(|s| s.to_string()).collect();
         let rev = reverse(&fwd, &present);
         assert_eq!(rev, vec![n("vpce", &[]), n("subnet", &["vpce"]), n("vpc", &["subnet"])]);
+    }
+
+    #[tokio::test]
+    async fn the_longest_remaining_chain_starts_first() {
+        // Plan order puts the leaf first; with one slot, the head of the long chain must go first.
+        let nodes = vec![n("leaf", &[]), n("head", &[]), n("mid", &["head"]), n("tail", &["mid"])];
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let l = log.clone();
+        let out = run(&nodes, 1, &CancellationToken::new(), move |id| {
+            let l = l.clone();
+            async move {
+                l.lock().unwrap().push(id);
+                Ok::<(), String>(())
+            }
+        })
+        .await;
+        assert!(out.failures.is_empty());
+        assert_eq!(*log.lock().unwrap(), vec!["head", "mid", "tail", "leaf"]);
+    }
+
+    #[test]
+    fn heights_count_the_longest_chain_of_waiting_nodes() {
+        let nodes = vec![n("a", &[]), n("b", &["a"]), n("c", &["b"]), n("d", &["a"]), n("x", &["x-missing"])];
+        assert_eq!(heights(&nodes), vec![3, 2, 1, 1, 1]);
+        let cycle = vec![n("p", &["q"]), n("q", &["p"])];
+        assert!(heights(&cycle).iter().all(|&h| h >= 1));
+    }
+
+    #[test]
+    fn the_limit_grows_while_quiet_and_halves_on_throttling() {
+        let mut l = Limit::new(MAX_CONCURRENCY, 7);
+        assert_eq!(l.now, START_CONCURRENCY);
+        for _ in 0..100 {
+            l.finished(7);
+        }
+        assert_eq!(l.now, MAX_CONCURRENCY, "grows to the maximum while nothing is throttled");
+        l.finished(8);
+        assert_eq!(l.now, MAX_CONCURRENCY / 2);
+        l.finished(8);
+        assert_eq!(l.now, MAX_CONCURRENCY / 2 + 1, "one throttling event halves once");
+        for t in 9..30 {
+            l.finished(t);
+        }
+        assert_eq!(l.now, MIN_CONCURRENCY);
+        assert_eq!(Limit::new(4, 0).now, 4, "never above the maximum");
+    }
+
+    #[tokio::test]
+    async fn a_wide_plan_runs_more_than_eight_at_once() {
+        let nodes: Vec<Node> = (0..20).map(|i| n(&format!("s{i}"), &[])).collect();
+        let now = Arc::new(Mutex::new((0usize, 0usize)));
+        let c = now.clone();
+        let out = run(&nodes, MAX_CONCURRENCY, &CancellationToken::new(), move |_| {
+            let c = c.clone();
+            async move {
+                {
+                    let mut g = c.lock().unwrap();
+                    g.0 += 1;
+                    g.1 = g.1.max(g.0);
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                c.lock().unwrap().0 -= 1;
+                Ok::<(), String>(())
+            }
+        })
+        .await;
+        assert!(out.failures.is_empty());
+        assert!(now.lock().unwrap().1 >= START_CONCURRENCY, "peak {}", now.lock().unwrap().1);
     }
 }

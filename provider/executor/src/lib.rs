@@ -130,7 +130,7 @@ impl Aws {
         if self.read_only {
             b = b.interceptor(readonly::ReadOnly);
         }
-        aws_sdk_ec2::Client::from_conf(b.build())
+        aws_sdk_ec2::Client::from_conf(b.retry_classifier(retry::ThrottleWatch).build())
     }
 
     pub(crate) fn iam(&self) -> aws_sdk_iam::Client {
@@ -141,7 +141,7 @@ impl Aws {
         if self.read_only {
             b = b.interceptor(readonly::ReadOnly);
         }
-        aws_sdk_iam::Client::from_conf(b.build())
+        aws_sdk_iam::Client::from_conf(b.retry_classifier(retry::ThrottleWatch).build())
     }
 
     pub(crate) fn eks(&self) -> aws_sdk_eks::Client {
@@ -154,7 +154,7 @@ impl Aws {
         if self.read_only {
             b = b.interceptor(readonly::ReadOnly);
         }
-        aws_sdk_eks::Client::from_conf(b.build())
+        aws_sdk_eks::Client::from_conf(b.retry_classifier(retry::ThrottleWatch).build())
     }
 
     pub(crate) fn ssm(&self) -> aws_sdk_ssm::Client {
@@ -165,7 +165,7 @@ impl Aws {
         if self.read_only {
             b = b.interceptor(readonly::ReadOnly);
         }
-        aws_sdk_ssm::Client::from_conf(b.build())
+        aws_sdk_ssm::Client::from_conf(b.retry_classifier(retry::ThrottleWatch).build())
     }
 
     pub(crate) fn kms(&self) -> aws_sdk_kms::Client {
@@ -176,7 +176,7 @@ impl Aws {
         if self.read_only {
             b = b.interceptor(readonly::ReadOnly);
         }
-        aws_sdk_kms::Client::from_conf(b.build())
+        aws_sdk_kms::Client::from_conf(b.retry_classifier(retry::ThrottleWatch).build())
     }
 
     pub(crate) fn logs(&self) -> aws_sdk_cloudwatchlogs::Client {
@@ -187,7 +187,7 @@ impl Aws {
         if self.read_only {
             b = b.interceptor(readonly::ReadOnly);
         }
-        aws_sdk_cloudwatchlogs::Client::from_conf(b.build())
+        aws_sdk_cloudwatchlogs::Client::from_conf(b.retry_classifier(retry::ThrottleWatch).build())
     }
 
     /// The account id of the caller (STS GetCallerIdentity).

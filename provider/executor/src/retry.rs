@@ -89,6 +89,37 @@ impl ClassifyRetry for ThrottlingOnly {
     }
 }
 
+/// Tells the step graph when AWS throttled a call (it halves its in-flight limit, see
+/// `graph::note_throttled`). Changes no verdict.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ThrottleWatch;
+
+/// Whether the verdict so far is a throttling retry.
+fn is_throttling(previous: &RetryAction) -> bool {
+    matches!(previous, RetryAction::RetryIndicated(RetryReason::RetryableError { kind: ErrorKind::ThrottlingError, .. }))
+}
+
+impl ClassifyRetry for ThrottleWatch {
+    fn classify_retry(&self, _ctx: &InterceptorContext) -> RetryAction {
+        RetryAction::NoActionIndicated
+    }
+
+    fn classify_retry_v2(&self, _ctx: &InterceptorContext, previous: &RetryAction) -> RetryAction {
+        if is_throttling(previous) {
+            crate::graph::note_throttled();
+        }
+        RetryAction::NoActionIndicated
+    }
+
+    fn name(&self) -> &'static str {
+        "ThrottleWatch"
+    }
+
+    fn priority(&self) -> RetryClassifierPriority {
+        RetryClassifierPriority::run_after(RetryClassifierPriority::transient_error_classifier())
+    }
+}
+
 /// A per-call config override that applies [`ThrottlingOnly`], for the service whose config
 /// builder is named: `.customize().config_override(throttling_only!(aws_sdk_ec2))`.
 macro_rules! throttling_only {
@@ -115,5 +146,13 @@ mod tests {
         assert_eq!(only_throttling(&RetryAction::server_error()), RetryAction::RetryForbidden);
         assert_eq!(only_throttling(&RetryAction::transient_error()), RetryAction::RetryForbidden);
         assert_eq!(only_throttling(&RetryAction::NoActionIndicated), RetryAction::NoActionIndicated);
+    }
+
+    #[test]
+    fn throttle_watch_sees_only_throttling() {
+        assert!(is_throttling(&RetryAction::throttling_error()));
+        assert!(!is_throttling(&RetryAction::server_error()));
+        assert!(!is_throttling(&RetryAction::transient_error()));
+        assert!(!is_throttling(&RetryAction::NoActionIndicated));
     }
 }
