@@ -82,9 +82,10 @@ pub const LEAKED_OUTPUT_MARKERS: [&str; 5] = [
 
 /// The first leaked-Output marker in `s`, if any.
 pub fn leaked_output_marker(s: &str) -> Option<&'static str> {
-    // Every marker has an `O` (Output, Object): a byte scan rules out almost every string before
-    // the substring searches, which cost a searcher set-up each.
-    if !s.as_bytes().contains(&b'O') {
+    // Every marker has an `O` (Output, Object), and has `Output` or is `[object Object]`: a byte
+    // scan and two searches rule out almost every string before the five searches (each costs
+    // a searcher set-up).
+    if !s.as_bytes().contains(&b'O') || !(s.contains("Output") || s.contains("[object Object]")) {
         return None;
     }
     LEAKED_OUTPUT_MARKERS.iter().copied().find(|m| s.contains(m))
@@ -475,7 +476,8 @@ mod tests {
 
     #[test]
     fn every_leaked_output_marker_is_found() {
-        // leaked_output_marker skips strings without an `O`; a marker without one would be missed.
+        // leaked_output_marker skips strings without an `O`, `Output` or `[object Object]`; a
+        // marker without them would be missed.
         for m in LEAKED_OUTPUT_MARKERS {
             assert_eq!(leaked_output_marker(&format!("x {m} y")), Some(m));
         }
