@@ -187,19 +187,24 @@ pub fn from_json(json: &serde_json::Value) -> Value {
 /// path still exists.
 pub fn restore(json: &serde_json::Value, ann: &Annotations) -> Value {
     let mut tree = from_json(json);
+    restore_tree(&mut tree, ann);
+    tree
+}
+
+/// [`restore`] on a tree.
+fn restore_tree(tree: &mut Value, ann: &Annotations) {
     for (path, kind) in &ann.unknowns {
-        set_at(&mut tree, path, Value::Unknown(*kind));
+        set_at(tree, path, Value::Unknown(*kind));
     }
     for (path, v) in &ann.opaque {
-        set_at(&mut tree, path, v.clone());
+        set_at(tree, path, v.clone());
     }
     // Wrap deepest first, so an outer secret wraps an already wrapped inner one.
     let mut secrets: Vec<&Path> = ann.secrets.iter().collect();
     secrets.sort_by_key(|p| std::cmp::Reverse(p.segments().len()));
     for path in secrets {
-        wrap_secret_at(&mut tree, path);
+        wrap_secret_at(tree, path);
     }
-    tree
 }
 
 fn slot<'a>(tree: &'a mut Value, path: &Path) -> Option<&'a mut Value> {
@@ -438,8 +443,10 @@ fn set_json(json: &mut serde_json::Value, path: &Path, v: serde_json::Value) -> 
 
 /// Encode a typed value and put the annotations back.
 pub fn encode<T: Serialize>(value: &T, annotations: &Annotations) -> Result<Value, EncodeError> {
-    let json = serde_json::to_value(value)?;
-    Ok(restore(&json, annotations))
+    // Straight to the tree (`codec/ser.rs`), as `restore(&serde_json::to_value(value)?, ..)`.
+    let mut tree = ser::to_tree(value)?;
+    restore_tree(&mut tree, annotations);
+    Ok(tree)
 }
 
 /// Turn serde_path_to_error's `a.b[0].c` (or `.` for the root) into a [`Path`].
@@ -471,6 +478,7 @@ fn parse_serde_path(s: &str) -> Path {
 }
 
 mod de;
+mod ser;
 
 #[cfg(test)]
 mod tests;

@@ -227,3 +227,32 @@ proptest! {
         }
     }
 }
+
+/// The one-pass encode builds the tree that `from_json(&to_value(x))` builds.
+#[test]
+fn one_pass_encode_agrees_with_to_value() {
+    use crate::model::Autoname;
+    let spec = json!({
+        "clusterName": "c", "kubernetesVersion": "1.34",
+        "network": {"vpcCidr": "10.0.0.0/16", "podCidr": null, "natGateways": "perAz"},
+        "nodeGroups": [{"name": "g", "instanceTypes": ["m7g.large"], "minSize": 1, "desiredSize": 2, "maxSize": 3, "capacityType": "SPOT",
+                        "labels": {"a": "b"}, "taints": [{"key": "k", "value": "v", "effect": "NO_SCHEDULE"}]}],
+        "addons": {"vpcCni": {"version": "v1", "configuration": {"env": {"A": "1"}, "n": 1.5, "list": [1, -2, null, true]}}},
+    });
+    let d = decode::<ClusterArgs>(&from_json(&spec)).unwrap();
+    let full = d.value.clone().with_defaults(Autoname::Proposed("c"), Some("us-east-1"));
+    for v in [&d.value, &full, &ClusterArgs::default()] {
+        assert_eq!(ser::to_tree(v).unwrap(), from_json(&serde_json::to_value(v).unwrap()));
+    }
+    let keyed: std::collections::BTreeMap<u32, f64> = [(7, 1.0), (8, f64::NAN)].into();
+    assert_eq!(ser::to_tree(&keyed).unwrap(), from_json(&serde_json::to_value(&keyed).unwrap()));
+}
+
+proptest! {
+    /// Any plain JSON tree serializes to the same `Value` both ways.
+    #[test]
+    fn one_pass_encode_matches_from_json(t in tree()) {
+        let (json, _) = strip(&t);
+        prop_assert_eq!(ser::to_tree(&json).unwrap(), from_json(&json));
+    }
+}
