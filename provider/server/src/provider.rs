@@ -5,7 +5,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use secure_eks_core::codec;
-use secure_eks_core::diff::{diff, ChangeKind};
+use secure_eks_core::diff::{diff, ChangeKind, DiffResult};
 use secure_eks_core::model::{Autoname, ProviderConfig};
 use secure_eks_core::rules;
 use secure_eks_core::value::{PropertyMap, Value};
@@ -140,9 +140,11 @@ fn check_config(req: pulumirpc::CheckRequest) -> Result<pulumirpc::CheckResponse
     Ok(pulumirpc::CheckResponse { inputs: Some(wire::to_struct(&inputs)), failures })
 }
 
-fn diff_response(old: &PropertyMap, new: &PropertyMap, replace_keys: &[&str]) -> pulumirpc::DiffResponse {
+/// The output that records every AWS resource of the cluster.
+const AWS_RESOURCES: &str = "awsResources";
+
+fn diff_response(mut r: DiffResult, replace_keys: &[&str]) -> pulumirpc::DiffResponse {
     use pulumirpc::property_diff::Kind;
-    let mut r = diff(old, new);
     for (p, k) in r.detailed.iter_mut() {
         if p.top().is_some_and(|t| replace_keys.contains(&t)) && !k.is_replace() {
             *k = match k {
@@ -211,7 +213,8 @@ impl Inner {
 
     /// What drives one lifecycle run: the configured provider, progress to the engine, a child
     /// of the Cancel token, and the engine's timeout.
-    async fn run_for(&self, urn: &str, timeout: f64) -> Result<lifecycle::Run> {
+    async fn run_for(&self, urn: &str, op: lifecycle::Op, timeout: f64) -> Result<lifecycle::Run> {
+        let timeout = lifecycle::Timeout::from_engine(op, timeout)?;
         Ok(lifecycle::Run { configured: self.require_configured().await?, progress: self.progress(urn), cancel: self.cancel.child_token(), timeout })
     }
 
@@ -285,7 +288,7 @@ impl Inner {
         let (id, outputs) = if req.preview {
             (String::new(), lifecycle::preview_create(self.configured().await.as_deref(), &props)?)
         } else {
-            lifecycle::create(&self.run_for(&req.urn, req.timeout).await?, &props).await?
+            lifecycle::create(&self.run_for(&req.urn, lifecycle::Op::Create, req.timeout).await?, &props).await?
         };
         Ok(pulumirpc::CreateResponse { id, properties: Some(wire::to_struct(&outputs)), refresh_before_update: false })
     }
@@ -297,23 +300,46 @@ impl Inner {
             lifecycle::preview_update(self.configured().await.as_deref(), &news, olds)?
         } else {
             let old_inputs = wire::from_opt_struct(req.old_inputs.as_ref())?;
-            lifecycle::update(&self.run_for(&req.urn, req.timeout).await?, &news, &olds, old_inputs).await?
+            lifecycle::update(&self.run_for(&req.urn, lifecycle::Op::Update, req.timeout).await?, &news, &olds, old_inputs).await?
         };
         Ok(pulumirpc::UpdateResponse { properties: Some(wire::to_struct(&outputs)), refresh_before_update: false })
     }
 
+    async fn diff(&self, req: pulumirpc::DiffRequest) -> Result<pulumirpc::DiffResponse> {
+        let olds = wire::from_opt_struct(req.olds.as_ref())?;
+        let old = if req.old_inputs.is_some() { wire::from_opt_struct(req.old_inputs.as_ref())? } else { olds.clone() };
+        let new = wire::from_opt_struct(req.news.as_ref())?;
+        let outcome = lifecycle::diff(self.configured().await.as_deref(), &old, &olds, &new);
+        let mut r = diff_response(outcome.inputs, &[]);
+        if !outcome.missing.is_empty() {
+            // Parts a refresh found gone: an update recreates them, even with the same inputs.
+            self.engine
+                .warn(&req.urn, format!("these parts of the cluster do not exist in AWS and `pulumi up` recreates them: {}", outcome.missing.join(", ")))
+                .await;
+            r.changes = pulumirpc::diff_response::DiffChanges::DiffSome as i32;
+            r.diffs.push(AWS_RESOURCES.to_string());
+            r.detailed_diff.insert(
+                AWS_RESOURCES.to_string(),
+                pulumirpc::PropertyDiff { kind: pulumirpc::property_diff::Kind::Update as i32, input_diff: false },
+            );
+        }
+        Ok(r)
+    }
+
     async fn delete(&self, req: pulumirpc::DeleteRequest) -> Result<()> {
-        let run = self.run_for(&req.urn, req.timeout).await?;
+        let run = self.run_for(&req.urn, lifecycle::Op::Delete, req.timeout).await?;
         let outputs = wire::from_opt_struct(req.properties.as_ref())?;
         let inputs = wire::from_opt_struct(req.old_inputs.as_ref())?;
         lifecycle::delete(&run, &outputs, &inputs).await
     }
 
     async fn read(&self, req: pulumirpc::ReadRequest) -> Result<pulumirpc::ReadResponse> {
-        let run = self.run_for(&req.urn, req.timeout).await?;
+        let run = self.run_for(&req.urn, lifecycle::Op::Read, req.timeout).await?;
         let outputs = wire::from_opt_struct(req.properties.as_ref())?;
         let inputs = wire::from_opt_struct(req.inputs.as_ref())?;
-        Ok(match lifecycle::read(&run, &req.id, &outputs, &inputs).await? {
+        let (read, notes) = lifecycle::read(&run, &req.id, &outputs, &inputs).await?;
+        self.warn_all(&req.urn, notes).await;
+        Ok(match read {
             // Gone: an empty id tells the engine so.
             Read::Gone => pulumirpc::ReadResponse { id: String::new(), properties: None, inputs: None, refresh_before_update: false },
             Read::Found { id, outputs, inputs } => pulumirpc::ReadResponse {
@@ -390,7 +416,7 @@ impl ResourceProvider for SecureEksProvider {
             let new = coerce_config(&wire::from_opt_struct(req.news.as_ref())?);
             let drop_version = |m: PropertyMap| m.into_iter().filter(|(k, _)| k != "version").collect::<PropertyMap>();
             // A new region means every resource of this provider lives elsewhere: replace.
-            Ok(diff_response(&drop_version(old), &drop_version(new), &["region"]))
+            Ok(diff_response(diff(&drop_version(old), &drop_version(new)), &["region"]))
         })
         .await
     }
@@ -423,11 +449,7 @@ impl ResourceProvider for SecureEksProvider {
         request: Request<pulumirpc::DiffRequest>,
     ) -> std::result::Result<Response<pulumirpc::DiffResponse>, Status> {
         let req = request.into_inner();
-        self.run("Diff", move |_| async move {
-            let old = if req.old_inputs.is_some() { wire::from_opt_struct(req.old_inputs.as_ref())? } else { wire::from_opt_struct(req.olds.as_ref())? };
-            let new = wire::from_opt_struct(req.news.as_ref())?;
-            Ok(diff_response(&old, &new, &[]))
-        })
+        self.run("Diff", move |inner| async move { inner.diff(req).await })
         .await
     }
 

@@ -35,7 +35,8 @@ pub async fn delete(run: &Run, outputs: &PropertyMap, inputs: &PropertyMap) -> R
         return Ok(());
     }
     let (_, plan) = spec_and_plan(inputs, &run.configured)?;
-    run.configured.aws.destroy(&plan, &steps, &run.cancel, &run.progress).await.map_err(|e| {
+    let (result, timed_out) = run.timeout.run(&run.cancel, run.configured.aws.destroy(&plan, &steps, &run.cancel, &run.progress)).await;
+    result.map_err(|e| if timed_out { timed_out_error(run, e) } else { e }).map_err(|e| {
         ProviderError::FailedPrecondition(format!(
             "delete stopped; these resources still exist and the next destroy continues: {}: {e}",
             e.done.keys().cloned().collect::<Vec<_>>().join(", ")
@@ -68,22 +69,17 @@ async fn apply(
     let configured = &run.configured;
     let (plan, report) = plan_and_gate(run, props).await?;
     let prior = recorded(olds);
-    let (progress, cancel, timeout) = (&run.progress, &run.cancel, run.timeout);
-    let exec = configured.aws.apply(&plan, &prior, cancel, progress);
-    let result = if timeout > 0.0 {
-        match tokio::time::timeout(std::time::Duration::from_secs_f64(timeout), exec).await {
-            Ok(r) => r,
-            Err(_) => {
-                cancel.cancel();
-                Err(ApplyError { done: prior.clone(), reasons: vec![format!("timed out after {timeout} s (customTimeouts)")] })
-            }
-        }
-    } else {
-        exec.await
-    };
+    let (progress, cancel) = (&run.progress, &run.cancel);
+    // Past the deadline the run is cancelled and then awaited: it reports every resource it
+    // recorded, including those whose create call was in flight.
+    let (result, mut timed_out) = run.timeout.run(cancel, configured.aws.apply(&plan, &prior, cancel, progress)).await;
     let id = plan.cluster_name.clone();
     let result = match result {
-        Ok(steps) => delete_orphans(run, &plan, steps).await,
+        Ok(steps) => {
+            let (r, t) = run.timeout.run(cancel, delete_orphans(run, &plan, steps)).await;
+            timed_out |= t;
+            r
+        }
         Err(e) => Err(e),
     };
     // Tags changed: retag what exists. On failure the last run's inputs stay in the state, so
@@ -92,6 +88,7 @@ async fn apply(
     let result = match (result, retag) {
         (Ok(steps), Some((old_tags, old_inputs))) if old_tags != plan.tags => {
             let removed: Vec<String> = old_tags.keys().filter(|k| !plan.tags.contains_key(*k)).cloned().collect();
+            // Retagging changes tags only; it runs to its end even past the deadline.
             match configured.aws.retag(&plan, &steps, &removed, progress).await {
                 Ok(()) => Ok(steps),
                 Err(e) => {
@@ -102,11 +99,19 @@ async fn apply(
         }
         (r, _) => r,
     };
+    let result = result.map_err(|e| if timed_out { timed_out_error(run, e) } else { e });
     match result {
         Ok(steps) => Ok((id, encode_outputs(&plan, &steps, Some(report))?)),
         Err(e) if e.done.is_empty() => Err(ProviderError::FailedPrecondition(format!("nothing was created: {e}"))),
         Err(e) => Err(partial(id, &plan, e, report, inputs_on_failure)?),
     }
+}
+
+/// A run stopped by its deadline: the cancellation is reported as the timeout it was.
+fn timed_out_error(run: &Run, e: ApplyError) -> ApplyError {
+    let mut reasons: Vec<String> = e.reasons.into_iter().filter(|r| r != secure_eks_executor::apply::CANCELLED).collect();
+    reasons.push(run.timeout.reached());
+    ApplyError { done: e.done, reasons }
 }
 
 /// Resources the plan no longer has (e.g. a removed node group, a retired role) are deleted after

@@ -18,6 +18,7 @@ mod apply;
 mod checks;
 mod read;
 mod state;
+mod timeout;
 
 use std::sync::Arc;
 
@@ -30,6 +31,8 @@ use crate::errors::ProviderError;
 pub use apply::{create, delete, update};
 pub use checks::{check, preview_create, preview_update, CheckOutcome};
 pub use read::{read, Read};
+pub use state::{diff, DiffOutcome};
+pub use timeout::{Op, Timeout};
 
 type Result<T> = std::result::Result<T, ProviderError>;
 
@@ -54,8 +57,8 @@ pub struct Run {
     pub progress: Progress,
     /// Cancelled by the engine's Cancel (a child of the provider's token) or by the time limit.
     pub cancel: CancellationToken,
-    /// The customTimeouts limit of this operation in seconds (0: none).
-    pub timeout: f64,
+    /// The customTimeouts limit of this operation.
+    pub timeout: Timeout,
 }
 
 /// Notes for the user that a lifecycle step produced (the handler logs them as warnings).
@@ -63,7 +66,7 @@ pub type Notes = Vec<String>;
 
 #[cfg(test)]
 mod tests {
-    /// The lifecycle sees no wire types: no prost, tonic or generated protocol module.
+    /// The lifecycle sees no wire types: no protobuf or gRPC crate, no generated protocol module.
     #[test]
     fn the_lifecycle_uses_no_wire_types() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/lifecycle");

@@ -5,7 +5,9 @@ use secure_eks_core::codec;
 use secure_eks_core::value::{PropertyMap, Value};
 
 use super::state::{encode_outputs, recorded, recorded_report, spec_and_plan};
-use super::{Configured, Result, Run};
+use secure_eks_executor::is_existing;
+
+use super::{Configured, Notes, Result, Run};
 use crate::errors::ProviderError;
 
 /// What Read found.
@@ -25,17 +27,29 @@ pub enum Read {
 }
 
 /// Refresh `id` from its recorded `outputs` and `inputs`, or import it when there are none.
-pub async fn read(run: &Run, id: &str, outputs: &PropertyMap, inputs: &PropertyMap) -> Result<Read> {
+/// Parts gone from AWS are dropped from the outputs (the next Diff reports them, `up` recreates
+/// them); the resource is gone only when no part we own is left. Returns notes for the user.
+pub async fn read(run: &Run, id: &str, outputs: &PropertyMap, inputs: &PropertyMap) -> Result<(Read, Notes)> {
     let configured = &run.configured;
     if outputs.is_empty() || inputs.is_empty() {
-        return import(run, id, configured).await;
+        return run.timeout.read(import(run, id, configured)).await?.map(|r| (r, Notes::new()));
     }
     let (spec, plan) = spec_and_plan(inputs, configured)?;
     let steps = recorded(outputs);
-    let fresh = configured.aws.refresh(&plan, &steps).await.map_err(|e| ProviderError::FailedPrecondition(e.to_string()))?;
-    if !fresh.contains_key("cluster") {
-        // The cluster is gone: tell the engine so (empty id).
-        return Ok(Read::Gone);
+    let fresh = run.timeout.read(configured.aws.refresh(&plan, &steps)).await?.map_err(|e| ProviderError::FailedPrecondition(e.to_string()))?;
+    if !fresh.iter().any(|(k, o)| !is_existing(&plan, k, o)) {
+        // Nothing we own is left: tell the engine the resource is gone (empty id).
+        return Ok((Read::Gone, Notes::new()));
+    }
+    let gone: Vec<&str> = steps.keys().filter(|k| !fresh.contains_key(*k)).map(String::as_str).collect();
+    let mut notes = Notes::new();
+    if !gone.is_empty() {
+        notes.push(format!(
+            "{} part(s) of cluster {} no longer exist in AWS and are dropped from the state: {}; the rest is kept, and the next `pulumi up` recreates them",
+            gone.len(),
+            plan.cluster_name,
+            gone.join(", ")
+        ));
     }
     let props = encode_outputs(&plan, &fresh, recorded_report(outputs))?;
     // Settings changed outside Pulumi go into the inputs, so the next preview shows them as a
@@ -45,7 +59,7 @@ pub async fn read(run: &Run, id: &str, outputs: &PropertyMap, inputs: &PropertyM
         tracing::info!(path = %d.path, "input drift: AWS reports a value the inputs do not have");
     }
     let inputs = secure_eks_core::plan::apply_drift(inputs, &drift);
-    Ok(Read::Found { id: id.to_string(), outputs: props, inputs })
+    Ok((Read::Found { id: id.to_string(), outputs: props, inputs }, notes))
 }
 
 /// Import (Read from the id alone): rebuild the inputs from what AWS describes, then adopt every

@@ -1,7 +1,9 @@
 //! The resource's state: the plan of its inputs, the AWS resources recorded in its outputs
-//! (`awsResources`) and the outputs assembled from them.
+//! (`awsResources`), the outputs assembled from them, and the Diff that also sees recorded parts
+//! gone from AWS.
 
 use secure_eks_core::codec;
+use secure_eks_core::diff::{diff as input_diff, DiffResult};
 use secure_eks_core::model::{Autoname, ClusterArgs, PolicyReport};
 use secure_eks_core::plan::{Plan, StepOutputs};
 use secure_eks_core::value::{PropertyMap, Value};
@@ -54,4 +56,29 @@ pub(super) fn encode_outputs(plan: &Plan, steps: &StepOutputs, report: Option<Po
         *k = Value::Secret(Box::new(k.clone()));
     }
     Ok(map)
+}
+
+/// A Diff: the input diff, plus the parts the plan has that the outputs no longer record.
+pub struct DiffOutcome {
+    /// The input diff.
+    pub inputs: DiffResult,
+    /// Step ids of the plan with no recorded AWS resource (deleted outside Pulumi, or never
+    /// created): the resource needs an update even when its inputs did not change.
+    pub missing: Vec<String>,
+}
+
+/// Diff old and new inputs; with the provider configured and the new inputs fully known, also
+/// the planned parts that the recorded outputs lack (after a refresh found them gone).
+pub fn diff(configured: Option<&Configured>, old_inputs: &PropertyMap, old_outputs: &PropertyMap, news: &PropertyMap) -> DiffOutcome {
+    let inputs = input_diff(old_inputs, news);
+    let missing = match configured {
+        Some(c) if old_outputs.contains_key("awsResources") && !news.values().any(Value::contains_unknowns) => {
+            let steps = recorded(old_outputs);
+            spec_and_plan(news, c)
+                .map(|(_, plan)| plan.steps.iter().filter(|s| !steps.contains_key(&s.id)).map(|s| s.id.clone()).collect())
+                .unwrap_or_default()
+        }
+        _ => Vec::new(),
+    };
+    DiffOutcome { inputs, missing }
 }
