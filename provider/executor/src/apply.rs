@@ -47,7 +47,7 @@ pub struct ApplyError {
 }
 
 /// The reason given when a run is cancelled.
-const CANCELLED: &str = "cancelled";
+pub const CANCELLED: &str = "cancelled";
 
 /// What kind of AWS resource a step made (from its action, or from the step id's prefix for
 /// recorded steps the current plan no longer has).
@@ -142,7 +142,9 @@ impl Kind {
     }
 }
 
-pub(crate) fn is_existing(plan: &Plan, id: &str, o: &StepOutput) -> bool {
+/// Whether the recorded step `id` is a resource we did not create (the user's VPC, subnets or
+/// KMS key): never deleted, and not a sign that the cluster still exists.
+pub fn is_existing(plan: &Plan, id: &str, o: &StepOutput) -> bool {
     let by_action = matches!(
         plan.step(id).map(|s| &s.action),
         Some(Action::ExistingVpc { .. } | Action::ExistingSubnet { .. } | Action::ExistingKmsKey { .. })

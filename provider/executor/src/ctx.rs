@@ -173,6 +173,16 @@ impl Ctx {
         Some(old)
     }
 
+    /// Move the step's prior output to its own key ([`retired_key`]): the resource still exists
+    /// but the step will make another, so it is deleted with the other orphans after the run
+    /// converged.
+    pub(crate) fn retire(&self, step: &str) {
+        let mut outs = self.outputs.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(old) = outs.remove(step) {
+            outs.insert(retired_key(step, &old.id), old);
+        }
+    }
+
     /// The output recorded for step `id` in this run (or carried over from the prior run).
     pub(crate) fn get(&self, id: &str) -> Option<StepOutput> {
         self.outputs.lock().unwrap_or_else(PoisonError::into_inner).get(id).cloned()

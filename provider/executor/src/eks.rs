@@ -608,6 +608,10 @@ async fn settle_nodegroup(
     if waited.is_ok() {
         waited = ctx.wait(ctx.eks.wait_until_nodegroup_active().cluster_name(cluster).nodegroup_name(name).wait(timeout)).await.map(|_| ());
     }
+    if let Err(StepError::Cancelled) = waited {
+        // A cancelled run stops now: no further call, however slow AWS answers.
+        return Err(StepError::Cancelled);
+    }
     let n = describe_nodegroup(ctx, cluster, name).await?;
     if let Err(e) = waited {
         // Say why (e.g. NodeCreationFailure, PodEvictionFailure) rather than only that the wait failed.

@@ -212,12 +212,18 @@ pub(crate) async fn oidc_provider(ctx: &Ctx, step: &Step) -> Result<(), StepErro
     let url = c.extra.get("oidcIssuerUrl").cloned().ok_or_else(|| StepError::Invalid("the cluster has no OIDC issuer URL".into()))?;
     let suffix = format!("oidc-provider/{}", issuer_host(&url));
     if let Some(p) = ctx.prior(&step.id).map(|o| o.id.clone()) {
-        if p.ends_with(&suffix) && found(ctx.iam.get_open_id_connect_provider().open_id_connect_provider_arn(&p).send().await)?.is_some() {
+        if !p.ends_with(&suffix) {
+            // The provider of an earlier cluster (deleted and re-created since, so its issuer
+            // changed): retired, not forgotten, and deleted with the other orphans once the run
+            // converged.
+            ctx.retire(&step.id);
+        } else if found(ctx.iam.get_open_id_connect_provider().open_id_connect_provider_arn(&p).send().await)?.is_some() {
             ctx.say(format!("{}: adopted {p}", step.id));
             ctx.record(&step.id, with(out_arn(&p, Some(p.clone())), "issuer", &url));
             return Ok(());
+        } else {
+            ctx.forget(&step.id);
         }
-        ctx.forget(&step.id);
     }
     let list = ctx.iam.list_open_id_connect_providers().send().await.map_err(aws_err)?;
     let existing = list.open_id_connect_provider_list().iter().filter_map(|p| p.arn()).find(|a| a.ends_with(&suffix)).map(str::to_string);

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 pub mod apply;
 mod facts;
-pub use apply::{ApplyError, Progress};
+pub use apply::{is_existing, ApplyError, Progress};
 
 mod ctx;
 mod drift;

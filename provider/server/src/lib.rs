@@ -4,6 +4,7 @@
 
 pub mod engine;
 pub mod errors;
+pub mod lifecycle;
 pub mod provider;
 pub mod wire;
 

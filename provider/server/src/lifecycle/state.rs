@@ -1,0 +1,84 @@
+//! The resource's state: the plan of its inputs, the AWS resources recorded in its outputs
+//! (`awsResources`), the outputs assembled from them, and the Diff that also sees recorded parts
+//! gone from AWS.
+
+use secure_eks_core::codec;
+use secure_eks_core::diff::{diff as input_diff, DiffResult};
+use secure_eks_core::model::{Autoname, ClusterArgs, PolicyReport};
+use secure_eks_core::plan::{Plan, StepOutputs};
+use secure_eks_core::value::{PropertyMap, Value};
+
+use super::checks::invalid;
+use super::{Configured, Result};
+use crate::errors::ProviderError;
+
+/// The plan of a checked spec.
+pub(super) fn plan_of(spec: &ClusterArgs, configured: &Configured) -> Result<Plan> {
+    let tags = configured.config.default_tags.clone().unwrap_or_default();
+    secure_eks_core::plan::plan(spec, &configured.region, &tags).map_err(|e| ProviderError::InvalidArgument(e.to_string()))
+}
+
+/// The checked spec (with its defaults) of fully known inputs, and its plan.
+pub(super) fn spec_and_plan(props: &PropertyMap, configured: &Configured) -> Result<(ClusterArgs, Plan)> {
+    let decoded = codec::decode::<ClusterArgs>(&Value::Object(props.clone())).map_err(|e| invalid(&e))?;
+    if !decoded.annotations.unknowns.is_empty() {
+        return Err(ProviderError::Internal("unknown values outside preview".into()));
+    }
+    let spec = decoded.value.with_defaults(Autoname::Disabled, Some(&configured.region));
+    let plan = plan_of(&spec, configured)?;
+    Ok((spec, plan))
+}
+
+/// The step outputs recorded in earlier outputs (`awsResources`).
+pub(super) fn recorded(outputs: &PropertyMap) -> StepOutputs {
+    outputs
+        .get("awsResources")
+        .map(|v| codec::strip(&v.unsecret()).0)
+        .and_then(|j| serde_json::from_value(j).ok())
+        .unwrap_or_default()
+}
+
+/// The policy report recorded in earlier outputs.
+pub(super) fn recorded_report(outputs: &PropertyMap) -> Option<PolicyReport> {
+    outputs.get("policyReport").map(|v| codec::strip(v).0).and_then(|j| serde_json::from_value(j).ok())
+}
+
+/// The resource outputs for the steps that exist (the kubeconfig secret).
+pub(super) fn encode_outputs(plan: &Plan, steps: &StepOutputs, report: Option<PolicyReport>) -> Result<PropertyMap> {
+    let mut outs = secure_eks_core::plan::assemble(plan, steps);
+    outs.policy_report = report;
+    let mut map = match serde_json::to_value(&outs).map(|j| codec::from_json(&j)) {
+        Ok(Value::Object(m)) => m,
+        Ok(_) => PropertyMap::new(),
+        Err(e) => return Err(ProviderError::Internal(e.to_string())),
+    };
+    if let Some(k) = map.get_mut("kubeconfig") {
+        *k = Value::Secret(Box::new(k.clone()));
+    }
+    Ok(map)
+}
+
+/// A Diff: the input diff, plus the parts the plan has that the outputs no longer record.
+pub struct DiffOutcome {
+    /// The input diff.
+    pub inputs: DiffResult,
+    /// Step ids of the plan with no recorded AWS resource (deleted outside Pulumi, or never
+    /// created): the resource needs an update even when its inputs did not change.
+    pub missing: Vec<String>,
+}
+
+/// Diff old and new inputs; with the provider configured and the new inputs fully known, also
+/// the planned parts that the recorded outputs lack (after a refresh found them gone).
+pub fn diff(configured: Option<&Configured>, old_inputs: &PropertyMap, old_outputs: &PropertyMap, news: &PropertyMap) -> DiffOutcome {
+    let inputs = input_diff(old_inputs, news);
+    let missing = match configured {
+        Some(c) if old_outputs.contains_key("awsResources") && !news.values().any(Value::contains_unknowns) => {
+            let steps = recorded(old_outputs);
+            spec_and_plan(news, c)
+                .map(|(_, plan)| plan.steps.iter().filter(|s| !steps.contains_key(&s.id)).map(|s| s.id.clone()).collect())
+                .unwrap_or_default()
+        }
+        _ => Vec::new(),
+    };
+    DiffOutcome { inputs, missing }
+}
