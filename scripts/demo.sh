@@ -26,11 +26,21 @@ else
 fi
 [ -x "$plugin_dir/pulumi-resource-secure-eks" ] || { echo "no provider binary in $plugin_dir" >&2; exit 1; }
 
-export EMULATOR_STATE_DIR="${EMULATOR_STATE_DIR:-$(mktemp -d)}"
-url="$(scripts/emulator.sh start)"
+own_state=0
+if [ -z "${EMULATOR_STATE_DIR:-}" ]; then EMULATOR_STATE_DIR="$(mktemp -d)"; own_state=1; fi
+export EMULATOR_STATE_DIR
 work="$(mktemp -d)"
-cleanup() { [ "${KEEP_EMULATOR:-0}" = 1 ] || scripts/emulator.sh stop >/dev/null 2>&1 || true; rm -rf "$work"; }
+# By absolute path: the demo cd's into the work directory below. KEEP_EMULATOR=1 leaves the
+# emulator running (stop it with `EMULATOR_STATE_DIR=... scripts/emulator.sh stop`).
+cleanup() {
+    if [ "${KEEP_EMULATOR:-0}" != 1 ]; then
+        "$root/scripts/emulator.sh" stop >/dev/null 2>&1 || echo "demo: could not stop the emulator (state in $EMULATOR_STATE_DIR)" >&2
+        [ "$own_state" = 0 ] || rm -rf "$EMULATOR_STATE_DIR"
+    fi
+    rm -rf "$work"
+}
 trap cleanup EXIT
+url="$(scripts/emulator.sh start)"
 
 cp -r "examples/$example" "$work/project"
 case "$example" in
