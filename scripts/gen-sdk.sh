@@ -21,6 +21,9 @@
 #           compute go.sum with `go mod tidy` (module cache first, then the proxy).
 #   python  pyproject.toml says readme = "README.md" but the generator writes the
 #           README inside the package only: it is copied to the project root.
+#   all     README.md (the page npm, PyPI, pkg.go.dev and NuGet show: install and a short
+#           example) comes from scripts/sdk-readme/<language>.md, written over the
+#           generator's (and, for Python, over the package's copy too).
 #
 # Usage:   scripts/gen-sdk.sh [--out DIR] [--version V] [--language L]...
 #            --out DIR       write DIR/<language> instead of sdk/<language> (check-sdk.sh)
@@ -129,6 +132,12 @@ for lang in "${languages[@]}"; do
     go) finish_go "$stage/$lang" ;;
     python) finish_python "$stage/$lang" ;;
   esac
+  readme=$repo_root/scripts/sdk-readme/$lang.md
+  [[ -f $readme ]] || die "missing $readme"
+  cp "$readme" "$stage/$lang/README.md"
+  if [[ $lang == python && -n $python_package && -f $stage/$lang/$python_package/README.md ]]; then
+    cp "$readme" "$stage/$lang/$python_package/README.md"
+  fi
   chmod -R u=rwX,go=rX "$stage/$lang"
   log "$lang: $(find "$stage/$lang" -type f | wc -l) files ($((SECONDS - t))s)"
 done

@@ -5,7 +5,7 @@ using System;
 using System.ComponentModel;
 using Pulumi;
 
-namespace SecureEks.SecureEks
+namespace SecureEks.Pulumi
 {
     /// <summary>
     /// An EKS access policy.

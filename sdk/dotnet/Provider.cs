@@ -8,12 +8,12 @@ using System.Threading.Tasks;
 using Pulumi.Serialization;
 using Pulumi;
 
-namespace SecureEks.SecureEks
+namespace SecureEks.Pulumi
 {
     /// <summary>
     /// The secure-eks provider: which AWS account and region, and how to reach it.
     /// </summary>
-    [SecureEksResourceType("pulumi:providers:secure-eks")]
+    [PulumiResourceType("pulumi:providers:secure-eks")]
     public partial class Provider : global::Pulumi.ProviderResource
     {
         /// <summary>
@@ -33,6 +33,7 @@ namespace SecureEks.SecureEks
             var defaultOptions = new CustomResourceOptions
             {
                 Version = Utilities.Version,
+                PluginDownloadURL = "github://api.github.com/secure-eks",
             };
             var merged = CustomResourceOptions.Merge(defaultOptions, options);
             // Override the ID if one was specified for consistency with other language SDKs.

@@ -8,7 +8,7 @@ using System.Threading.Tasks;
 using Pulumi.Serialization;
 using Pulumi;
 
-namespace SecureEks.SecureEks
+namespace SecureEks.Pulumi
 {
     /// <summary>
     /// A production EKS cluster that is secure by default: private API, KMS-encrypted secrets, all
@@ -16,7 +16,7 @@ namespace SecureEks.SecureEks
     /// IRSA roles whose trust policies check both `:sub` and `:aud`. Bad configurations are refused at
     /// `pulumi preview` with a rule id, the property path and the fix.
     /// </summary>
-    [SecureEksResourceType("secure-eks:index:SecureEksCluster")]
+    [PulumiResourceType("secure-eks:index:SecureEksCluster")]
     public partial class SecureEksCluster : global::Pulumi.CustomResource
     {
         /// <summary>
@@ -181,6 +181,7 @@ namespace SecureEks.SecureEks
             var defaultOptions = new CustomResourceOptions
             {
                 Version = Utilities.Version,
+                PluginDownloadURL = "github://api.github.com/secure-eks",
                 AdditionalSecretOutputs =
                 {
                     "kubeconfig",

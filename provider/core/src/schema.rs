@@ -14,6 +14,11 @@ use crate::{CLUSTER_TOKEN, PACKAGE, VERSION};
 /// The Go import path of the generated Go SDK's package (the module is its parent, `sdk/go`).
 pub const GO_MODULE: &str = "github.com/secure-eks/pulumi-secure-eks/sdk/go/secureeks";
 
+/// Where the engine downloads the plugin from: the GitHub releases of `secure-eks/pulumi-secure-eks`
+/// (the third-party convention `github://api.github.com/<org>`, repository `pulumi-<package>`).
+/// `secure-eks` is the organisation the README, the Go module path and `homepage` use.
+pub const PLUGIN_DOWNLOAD_URL: &str = "github://api.github.com/secure-eks";
+
 fn token(name: &str) -> String {
     format!("{PACKAGE}:index:{name}")
 }
@@ -242,6 +247,11 @@ pub fn package_schema() -> Value {
         "repository": "https://github.com/secure-eks/pulumi-secure-eks",
         "license": "Apache-2.0",
         "publisher": "secure-eks",
+        // The convention for third-party providers: the engine downloads
+        // `pulumi-resource-secure-eks-v<version>-<os>-<arch>.tar.gz` from the GitHub release
+        // `v<version>` of `secure-eks/pulumi-secure-eks` (the repository above). Every SDK carries
+        // it in its pulumi-plugin.json / package.json, so installing an SDK is enough.
+        "pluginDownloadURL": PLUGIN_DOWNLOAD_URL,
         "meta": {"moduleFormat": "(.*)"},
         "language": {
             "nodejs": {
@@ -260,7 +270,11 @@ pub fn package_schema() -> Value {
                 "respectSchemaVersion": true
             },
             "csharp": {
+                // `SecureEks.Pulumi` (package and namespace), like npm's `@secure-eks/pulumi`:
+                // the generator joins rootNamespace and the package's segment, and the `Pulumi.`
+                // prefix is reserved on nuget.org for Pulumi's own packages.
                 "rootNamespace": "SecureEks",
+                "namespaces": {(PACKAGE): "Pulumi"},
                 "packageReferences": {"Pulumi": "3.*"},
                 "respectSchemaVersion": true
             }

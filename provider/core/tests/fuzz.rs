@@ -136,7 +136,7 @@ fn full_spec() -> Value {
         "encryption": {"kmsKeyArn": "arn:aws:kms:us-east-1:123456789012:key/abc"},
         "nodeGroups": [
             {"name": "general", "instanceTypes": ["m7g.large"], "minSize": 1, "desiredSize": 2, "maxSize": 3,
-             "labels": {"team": "a"}, "taints": [{"key": "k", "value": "v", "effect": "NO_SCHEDULE"}], "diskSizeGiB": 50,
+             "labels": {"team": "a"}, "taints": [{"key": "k", "value": "v", "effect": "NO_SCHEDULE"}], "diskSizeGb": 50,
              "imdsHopLimit": 2, "capacityType": "ON_DEMAND"},
             {"name": "pinned", "instanceTypes": ["m7i.large"], "amiId": "ami-ekslinux", "userData": "#!/bin/bash\necho hi"}
         ],

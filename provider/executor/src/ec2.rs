@@ -824,7 +824,7 @@ fn lt_drift(have: &aws_sdk_ec2::types::ResponseLaunchTemplateData, want: &LtWant
     }
     let sized = have.block_device_mappings().iter().find(|b| b.device_name() == Some(want.sized_device)).and_then(|b| b.ebs());
     if sized.and_then(|e| e.volume_size()) != Some(want.size) {
-        out.push("diskSizeGiB");
+        out.push("diskSizeGb");
     }
     let all_encrypted = !have.block_device_mappings().is_empty() && have.block_device_mappings().iter().all(|b| b.ebs().and_then(|e| e.encrypted()) == Some(true));
     if !all_encrypted {
@@ -1160,7 +1160,7 @@ mod tests {
             .security_group_ids("sg-1")
             .build();
         assert!(lt_drift(&have, &want(2, 50, None)).is_empty());
-        assert_eq!(lt_drift(&have, &want(1, 80, Some("dXNlcg=="))), ["imdsHopLimit", "diskSizeGiB", "userData"]);
+        assert_eq!(lt_drift(&have, &want(1, 80, Some("dXNlcg=="))), ["imdsHopLimit", "diskSizeGb", "userData"]);
         let optional = ResponseLaunchTemplateData::builder()
             .metadata_options(LaunchTemplateInstanceMetadataOptions::builder().http_tokens(aws_sdk_ec2::types::LaunchTemplateHttpTokensState::Optional).http_put_response_hop_limit(2).build())
             .set_block_device_mappings(Some(have.block_device_mappings().to_vec()))

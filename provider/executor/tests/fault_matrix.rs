@@ -73,7 +73,7 @@ fn plan_b() -> Plan {
         "apiAccess": {"private": true, "public": true, "publicCidrs": ["203.0.113.0/24"]},
         "logging": {"types": ["api", "audit", "authenticator"], "retentionDays": 30},
         "nodeGroups": [{"name": "general", "instanceTypes": ["m7g.large"], "minSize": 2, "desiredSize": 3, "maxSize": 5,
-                        "labels": {"team": "b"}, "diskSizeGiB": 80}],
+                        "labels": {"team": "b"}, "diskSizeGb": 80}],
         "addons": {"vpcCni": {"version": "v1.19.2-eksbuild.1", "configuration": {"env": {"WARM_IP_TARGET": "5"}}}},
         "accessEntries": [{"principalArn": "arn:aws:iam::123456789012:role/admin", "accessPolicy": "View"}],
         "serviceAccountRoles": [{"namespace": "app", "name": "api", "policyArns": ["arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"]}]

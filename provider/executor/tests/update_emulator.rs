@@ -95,7 +95,7 @@ fn spec_b() -> serde_json::Value {
             "name": "general", "instanceTypes": ["m7g.large"], "minSize": 2, "desiredSize": 3, "maxSize": 5,
             "labels": {"team": "b", "new": "y"},
             "taints": [{"key": "dedicated", "value": "b", "effect": "NO_SCHEDULE"}, {"key": "gpu", "effect": "NO_EXECUTE"}],
-            "imdsHopLimit": 1, "diskSizeGiB": 80
+            "imdsHopLimit": 1, "diskSizeGb": 80
         }],
         "addons": {"vpcCni": {"version": "v1.19.2-eksbuild.1", "configuration": {"env": {"WARM_IP_TARGET": "5"}}}},
         "accessEntries": [{"principalArn": ADMIN, "accessPolicy": "View"}],

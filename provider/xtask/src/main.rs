@@ -4,9 +4,12 @@
 //! schema and the secure defaults.
 //! `cargo run -p xtask -- version [--check]`: print the workspace version (the one version of the
 //! plugin, schema, SDKs and release tarball); `--check` fails if any of them disagrees.
+//! `cargo run -p xtask -- links`: every Markdown link of the README and docs resolves inside the
+//! repository (see `links.rs`; its test runs the same check).
 //! `cargo run -p xtask -- plan-stats [spec.json] [--calls calls.json]`: a plan's steps, critical
 //! path and width (see `plan_stats.rs`).
 
+mod links;
 mod plan_stats;
 mod reference;
 mod version;
@@ -101,10 +104,15 @@ fn main() -> Result<()> {
             println!("{v}");
             Ok(())
         }
+        Some("links") => {
+            let n = links::check(&root())?;
+            println!("{n} Markdown files: every link stays inside the repository");
+            Ok(())
+        }
         Some("plan-stats") => {
             print!("{}", plan_stats::plan_stats(&args[1..])?);
             Ok(())
         }
-        _ => bail!("usage: xtask schema|rules-doc|reference-doc|version [--check] | plan-stats [spec.json] [--calls calls.json]"),
+        _ => bail!("usage: xtask schema|rules-doc|reference-doc|version [--check] | links | plan-stats [spec.json] [--calls calls.json]"),
     }
 }

@@ -80,7 +80,7 @@ pub fn baked_versions(root: &Path) -> Vec<(String, String)> {
         out.push(("sdk/go/secureeks/internal/pulumiUtilities.go: semver.MustParse".into(), Some(v.to_string())));
     }
     out.push(("sdk/dotnet/version.txt".into(), Some(read("sdk/dotnet/version.txt").trim().to_string()).filter(|s| !s.is_empty())));
-    out.push(("sdk/dotnet/SecureEks.SecureEks.csproj: <Version>".into(), between(&read("sdk/dotnet/SecureEks.SecureEks.csproj"), "<Version>", "</Version>")));
+    out.push(("sdk/dotnet/SecureEks.Pulumi.csproj: <Version>".into(), between(&read("sdk/dotnet/SecureEks.Pulumi.csproj"), "<Version>", "</Version>")));
 
     out.into_iter().map(|(place, v)| (place, v.unwrap_or_else(|| "<missing>".into()))).collect()
 }
@@ -138,7 +138,7 @@ mod tests {
         let files = ["Cargo.toml", "schema.json", "sdk/nodejs/package.json", "sdk/python/pyproject.toml",
             "sdk/python/pulumi_secure_eks/pulumi-plugin.json", "sdk/go/secureeks/pulumi-plugin.json",
             "sdk/go/secureeks/internal/pulumiUtilities.go", "sdk/dotnet/pulumi-plugin.json", "sdk/dotnet/version.txt",
-            "sdk/dotnet/SecureEks.SecureEks.csproj"];
+            "sdk/dotnet/SecureEks.Pulumi.csproj"];
         let crates = ["core", "proto", "executor", "server", "testkit", "xtask"].map(|c| format!("provider/{c}/Cargo.toml"));
         for rel in files.iter().map(|f| f.to_string()).chain(crates) {
             let to = tmp.join(&rel);

@@ -4,7 +4,7 @@
 using System;
 using System.Collections.Immutable;
 
-namespace SecureEks.SecureEks
+namespace SecureEks.Pulumi
 {
     public static class Config
     {

@@ -8,7 +8,7 @@ using System.Threading.Tasks;
 using Pulumi.Serialization;
 using Pulumi;
 
-namespace SecureEks.SecureEks.Inputs
+namespace SecureEks.Pulumi.Inputs
 {
 
     /// <summary>
@@ -20,7 +20,7 @@ namespace SecureEks.SecureEks.Inputs
         /// The access policy to associate.
         /// </summary>
         [Input("accessPolicy", required: true)]
-        public Input<SecureEks.SecureEks.AccessPolicy> AccessPolicy { get; set; } = null!;
+        public Input<SecureEks.Pulumi.AccessPolicy> AccessPolicy { get; set; } = null!;
 
         [Input("namespaces")]
         private InputList<string>? _namespaces;

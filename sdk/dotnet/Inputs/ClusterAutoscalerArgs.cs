@@ -8,7 +8,7 @@ using System.Threading.Tasks;
 using Pulumi.Serialization;
 using Pulumi;
 
-namespace SecureEks.SecureEks.Inputs
+namespace SecureEks.Pulumi.Inputs
 {
 
     /// <summary>

@@ -8,7 +8,7 @@ using System.Threading.Tasks;
 using Pulumi.Serialization;
 using Pulumi;
 
-namespace SecureEks.SecureEks.Inputs
+namespace SecureEks.Pulumi.Inputs
 {
 
     /// <summary>
@@ -51,7 +51,7 @@ namespace SecureEks.SecureEks.Inputs
         /// NAT gateways: `none` (default: fully private through VPC endpoints), `single` or `perAz`.
         /// </summary>
         [Input("natGateways")]
-        public Input<SecureEks.SecureEks.NatGateways>? NatGateways { get; set; }
+        public Input<SecureEks.Pulumi.NatGateways>? NatGateways { get; set; }
 
         /// <summary>
         /// vpc-cni network policy enforcement (default true).

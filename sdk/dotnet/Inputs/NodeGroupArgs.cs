@@ -8,7 +8,7 @@ using System.Threading.Tasks;
 using Pulumi.Serialization;
 using Pulumi;
 
-namespace SecureEks.SecureEks.Inputs
+namespace SecureEks.Pulumi.Inputs
 {
 
     /// <summary>
@@ -21,7 +21,7 @@ namespace SecureEks.SecureEks.Inputs
         /// version and architecture.
         /// </summary>
         [Input("amiFamily")]
-        public Input<SecureEks.SecureEks.AmiFamily>? AmiFamily { get; set; }
+        public Input<SecureEks.Pulumi.AmiFamily>? AmiFamily { get; set; }
 
         /// <summary>
         /// Pin an AMI id. Then the node bootstrap user data and max-pods are rendered by the provider.
@@ -33,7 +33,7 @@ namespace SecureEks.SecureEks.Inputs
         /// `ON_DEMAND` (default) or `SPOT`. SPOT needs at least 2 instance types.
         /// </summary>
         [Input("capacityType")]
-        public Input<SecureEks.SecureEks.CapacityType>? CapacityType { get; set; }
+        public Input<SecureEks.Pulumi.CapacityType>? CapacityType { get; set; }
 
         /// <summary>
         /// Desired size (default 2).
@@ -44,8 +44,8 @@ namespace SecureEks.SecureEks.Inputs
         /// <summary>
         /// Root volume size in GiB (default 50); always gp3 and encrypted.
         /// </summary>
-        [Input("diskSizeGiB")]
-        public Input<int>? DiskSizeGiB { get; set; }
+        [Input("diskSizeGb")]
+        public Input<int>? DiskSizeGb { get; set; }
 
         /// <summary>
         /// The IMDSv2 response hop limit, 1 or 2 (default 2). Tokens are always required.

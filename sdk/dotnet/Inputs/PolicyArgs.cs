@@ -8,7 +8,7 @@ using System.Threading.Tasks;
 using Pulumi.Serialization;
 using Pulumi;
 
-namespace SecureEks.SecureEks.Inputs
+namespace SecureEks.Pulumi.Inputs
 {
 
     /// <summary>
@@ -21,7 +21,7 @@ namespace SecureEks.SecureEks.Inputs
         /// `up`), `warn`, or `fail`.
         /// </summary>
         [Input("unknowns")]
-        public Input<SecureEks.SecureEks.UnknownsMode>? Unknowns { get; set; }
+        public Input<SecureEks.Pulumi.UnknownsMode>? Unknowns { get; set; }
 
         [Input("waivers")]
         private InputList<Inputs.WaiverArgs>? _waivers;

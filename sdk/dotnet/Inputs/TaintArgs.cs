@@ -8,7 +8,7 @@ using System.Threading.Tasks;
 using Pulumi.Serialization;
 using Pulumi;
 
-namespace SecureEks.SecureEks.Inputs
+namespace SecureEks.Pulumi.Inputs
 {
 
     /// <summary>
@@ -20,7 +20,7 @@ namespace SecureEks.SecureEks.Inputs
         /// The effect.
         /// </summary>
         [Input("effect", required: true)]
-        public Input<SecureEks.SecureEks.TaintEffect> Effect { get; set; } = null!;
+        public Input<SecureEks.Pulumi.TaintEffect> Effect { get; set; } = null!;
 
         /// <summary>
         /// The taint key.

@@ -8,7 +8,7 @@ using System.Threading.Tasks;
 using Pulumi.Serialization;
 using Pulumi;
 
-namespace SecureEks.SecureEks.Outputs
+namespace SecureEks.Pulumi.Outputs
 {
 
     /// <summary>

@@ -1874,7 +1874,7 @@ type NodeGroup struct {
 	// Desired size (default 2).
 	DesiredSize *int `pulumi:"desiredSize"`
 	// Root volume size in GiB (default 50); always gp3 and encrypted.
-	DiskSizeGiB *int `pulumi:"diskSizeGiB"`
+	DiskSizeGb *int `pulumi:"diskSizeGb"`
 	// The IMDSv2 response hop limit, 1 or 2 (default 2). Tokens are always required.
 	ImdsHopLimit *int `pulumi:"imdsHopLimit"`
 	// EC2 instance types, all of one CPU architecture. Graviton types select arm64 AMIs.
@@ -1918,7 +1918,7 @@ type NodeGroupArgs struct {
 	// Desired size (default 2).
 	DesiredSize pulumi.IntPtrInput `pulumi:"desiredSize"`
 	// Root volume size in GiB (default 50); always gp3 and encrypted.
-	DiskSizeGiB pulumi.IntPtrInput `pulumi:"diskSizeGiB"`
+	DiskSizeGb pulumi.IntPtrInput `pulumi:"diskSizeGb"`
 	// The IMDSv2 response hop limit, 1 or 2 (default 2). Tokens are always required.
 	ImdsHopLimit pulumi.IntPtrInput `pulumi:"imdsHopLimit"`
 	// EC2 instance types, all of one CPU architecture. Graviton types select arm64 AMIs.
@@ -2013,8 +2013,8 @@ func (o NodeGroupOutput) DesiredSize() pulumi.IntPtrOutput {
 }
 
 // Root volume size in GiB (default 50); always gp3 and encrypted.
-func (o NodeGroupOutput) DiskSizeGiB() pulumi.IntPtrOutput {
-	return o.ApplyT(func(v NodeGroup) *int { return v.DiskSizeGiB }).(pulumi.IntPtrOutput)
+func (o NodeGroupOutput) DiskSizeGb() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v NodeGroup) *int { return v.DiskSizeGb }).(pulumi.IntPtrOutput)
 }
 
 // The IMDSv2 response hop limit, 1 or 2 (default 2). Tokens are always required.

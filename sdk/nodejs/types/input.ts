@@ -225,7 +225,7 @@ export interface NodeGroupArgs {
     /**
      * Root volume size in GiB (default 50); always gp3 and encrypted.
      */
-    diskSizeGiB?: pulumi.Input<number | undefined>;
+    diskSizeGb?: pulumi.Input<number | undefined>;
     /**
      * The IMDSv2 response hop limit, 1 or 2 (default 2). Tokens are always required.
      */

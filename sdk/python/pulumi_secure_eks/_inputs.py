@@ -882,7 +882,7 @@ class NodeGroupArgsDict(TypedDict):
     """
     Desired size (default 2).
     """
-    disk_size_gi_b: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    disk_size_gb: NotRequired[pulumi.Input[Optional[_builtins.int]]]
     """
     Root volume size in GiB (default 50); always gp3 and encrypted.
     """
@@ -921,7 +921,7 @@ class NodeGroupArgs:
                  ami_id: pulumi.Input[Optional[_builtins.str]] = None,
                  capacity_type: pulumi.Input[Optional['CapacityType']] = None,
                  desired_size: pulumi.Input[Optional[_builtins.int]] = None,
-                 disk_size_gi_b: pulumi.Input[Optional[_builtins.int]] = None,
+                 disk_size_gb: pulumi.Input[Optional[_builtins.int]] = None,
                  imds_hop_limit: pulumi.Input[Optional[_builtins.int]] = None,
                  labels: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
                  max_size: pulumi.Input[Optional[_builtins.int]] = None,
@@ -939,7 +939,7 @@ class NodeGroupArgs:
         :param pulumi.Input[_builtins.str] ami_id: Pin an AMI id. Then the node bootstrap user data and max-pods are rendered by the provider.
         :param pulumi.Input['CapacityType'] capacity_type: `ON_DEMAND` (default) or `SPOT`. SPOT needs at least 2 instance types.
         :param pulumi.Input[_builtins.int] desired_size: Desired size (default 2).
-        :param pulumi.Input[_builtins.int] disk_size_gi_b: Root volume size in GiB (default 50); always gp3 and encrypted.
+        :param pulumi.Input[_builtins.int] disk_size_gb: Root volume size in GiB (default 50); always gp3 and encrypted.
         :param pulumi.Input[_builtins.int] imds_hop_limit: The IMDSv2 response hop limit, 1 or 2 (default 2). Tokens are always required.
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] labels: Node labels; not under `kubernetes.io/` or `k8s.io/`.
         :param pulumi.Input[_builtins.int] max_size: Maximum size (default 3).
@@ -958,8 +958,8 @@ class NodeGroupArgs:
             pulumi.set(__self__, "capacity_type", capacity_type)
         if desired_size is not None:
             pulumi.set(__self__, "desired_size", desired_size)
-        if disk_size_gi_b is not None:
-            pulumi.set(__self__, "disk_size_gi_b", disk_size_gi_b)
+        if disk_size_gb is not None:
+            pulumi.set(__self__, "disk_size_gb", disk_size_gb)
         if imds_hop_limit is not None:
             pulumi.set(__self__, "imds_hop_limit", imds_hop_limit)
         if labels is not None:
@@ -1048,16 +1048,16 @@ class NodeGroupArgs:
         pulumi.set(self, "desired_size", value)
 
     @_builtins.property
-    @pulumi.getter(name="diskSizeGiB")
-    def disk_size_gi_b(self) -> pulumi.Input[Optional[_builtins.int]]:
+    @pulumi.getter(name="diskSizeGb")
+    def disk_size_gb(self) -> pulumi.Input[Optional[_builtins.int]]:
         """
         Root volume size in GiB (default 50); always gp3 and encrypted.
         """
-        return pulumi.get(self, "disk_size_gi_b")
+        return pulumi.get(self, "disk_size_gb")
 
-    @disk_size_gi_b.setter
-    def disk_size_gi_b(self, value: pulumi.Input[Optional[_builtins.int]]):
-        pulumi.set(self, "disk_size_gi_b", value)
+    @disk_size_gb.setter
+    def disk_size_gb(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "disk_size_gb", value)
 
     @_builtins.property
     @pulumi.getter(name="imdsHopLimit")

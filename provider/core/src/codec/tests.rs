@@ -80,7 +80,7 @@ fn typed_round_trip_keeps_secrets_and_unknowns_after_defaults() {
     assert_eq!(back.get_path(&p), Some(&Value::Unknown(UnknownKind::Number)));
     assert_eq!(back.get_path(&Path::key("clusterName")), Some(&Value::Unknown(UnknownKind::String)));
     // Defaults were filled around them.
-    let p = Path::parse("nodeGroups[0].diskSizeGiB").unwrap();
+    let p = Path::parse("nodeGroups[0].diskSizeGb").unwrap();
     assert_eq!(back.get_path(&p), Some(&Value::Number(50.0)));
 }
 

@@ -193,7 +193,7 @@ pub struct NodeGroup {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ami_id: Option<String>,
     /// Root volume size in GiB (default 50); always gp3 and encrypted.
-    #[serde(default, skip_serializing_if = "Option::is_none", rename = "diskSizeGiB")]
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "diskSizeGb")]
     pub disk_size_gib: Option<i64>,
     /// Node labels; not under `kubernetes.io/` or `k8s.io/`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

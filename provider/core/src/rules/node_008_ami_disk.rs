@@ -1,4 +1,4 @@
-//! SEKS-NODE-008: a pinned `amiId` is an AMI id, and `diskSizeGiB` is a root volume size EC2 and
+//! SEKS-NODE-008: a pinned `amiId` is an AMI id, and `diskSizeGb` is a root volume size EC2 and
 //! the EKS AMIs accept (20 to 16384 GiB, the gp3 maximum).
 
 use super::*;
@@ -33,7 +33,7 @@ impl Rule for AmiDisk {
                     fix: format!("set {ap} to the image id (aws ec2 describe-images), or remove it to use the EKS-optimized AMI for the version and architecture"),
                 })
             }));
-            let dp = p.k("diskSizeGiB");
+            let dp = p.k("diskSizeGb");
             out.extend(when_known(ctx, &dp, || {
                 let gib = ng.disk_size_gib?;
                 (!(20..=16384).contains(&gib)).then(|| Finding {
@@ -61,7 +61,7 @@ mod tests {
             &RULE,
             with(|s| {
                 s["nodeGroups"][0]["amiId"] = "ami-0123456789abcdef0".into();
-                s["nodeGroups"][0]["diskSizeGiB"] = 20.into();
+                s["nodeGroups"][0]["diskSizeGb"] = 20.into();
             }),
             &[],
         ));
@@ -71,11 +71,11 @@ mod tests {
     fn fail() {
         expect![[r#"
             SEKS-NODE-008 [MEDIUM] nodeGroups[0].amiId: "resolve:ssm:/aws/service/eks/optimized-ami/1.34/amazon-linux-2023/arm64/standard/recommended/image_id" is not an AMI id; expected ami- and 8 to 17 hex digits, e.g. ami-0123456789abcdef0. Fix: set nodeGroups[0].amiId to the image id (aws ec2 describe-images), or remove it to use the EKS-optimized AMI for the version and architecture. Refs: none
-            SEKS-NODE-008 [MEDIUM] nodeGroups[1].diskSizeGiB: the root volume is 8 GiB; expected 20 to 16384 GiB (the EKS AMIs need 20; gp3 ends at 16384). Fix: set nodeGroups[1].diskSizeGiB to 50 (the default) or more. Refs: none"#]].assert_eq(&run(
+            SEKS-NODE-008 [MEDIUM] nodeGroups[1].diskSizeGb: the root volume is 8 GiB; expected 20 to 16384 GiB (the EKS AMIs need 20; gp3 ends at 16384). Fix: set nodeGroups[1].diskSizeGb to 50 (the default) or more. Refs: none"#]].assert_eq(&run(
             &RULE,
             with(|s| {
                 s["nodeGroups"][0]["amiId"] = "resolve:ssm:/aws/service/eks/optimized-ami/1.34/amazon-linux-2023/arm64/standard/recommended/image_id".into();
-                s["nodeGroups"][1]["diskSizeGiB"] = 8.into();
+                s["nodeGroups"][1]["diskSizeGb"] = 8.into();
             }),
             &[],
         ));
@@ -85,6 +85,6 @@ mod tests {
     fn unknown() {
         expect![[r#"
             deferred: nodeGroups[0].amiId
-            deferred: nodeGroups[1].diskSizeGiB"#]].assert_eq(&run(&RULE, golden(), &["nodeGroups[0].amiId", "nodeGroups[1].diskSizeGiB"]));
+            deferred: nodeGroups[1].diskSizeGb"#]].assert_eq(&run(&RULE, golden(), &["nodeGroups[0].amiId", "nodeGroups[1].diskSizeGb"]));
     }
 }

@@ -36,7 +36,7 @@ pub fn spec(node_groups: usize) -> serde_json::Value {
                 "capacityType": if i % 3 == 2 { "SPOT" } else { "ON_DEMAND" },
                 "minSize": 1, "desiredSize": 2, "maxSize": 5,
                 "amiFamily": "AL2023",
-                "diskSizeGiB": 80,
+                "diskSizeGb": 80,
                 "labels": {"example.com/team": format!("team-{i}"), "example.com/tier": "web", "workload": "general"},
                 "taints": [{"key": "dedicated", "value": format!("team-{i}"), "effect": "NO_SCHEDULE"}],
                 "imdsHopLimit": if i == 0 { 3 } else { 2 },
