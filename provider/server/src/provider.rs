@@ -365,7 +365,7 @@ impl Inner {
         if !req.preview {
             // The tags of the last run, to tell whether every resource must be retagged.
             let old_inputs = wire::from_opt_struct(req.old_inputs.as_ref())?;
-            let old_tags = self.configured().await.and_then(|c| Self::plan_for(&old_inputs, &c).ok()).map(|p| p.tags);
+            let old_tags = self.configured().await.and_then(|c| Self::plan_for(&old_inputs, &c, &req.urn, &olds).ok()).map(|p| p.tags);
             let (_, outputs) = self.apply_with(&req.urn, &news, &olds, req.timeout, old_tags.map(|t| (t, old_inputs))).await?;
             return Ok(pulumirpc::UpdateResponse { properties: Some(wire::to_struct(&outputs)), refresh_before_update: false });
         }
@@ -405,12 +405,14 @@ impl Inner {
     }
 
     /// The plan for checked, fully known inputs.
-    fn plan_for(props: &PropertyMap, configured: &Configured) -> Result<secure_eks_core::plan::Plan> {
-        Self::spec_and_plan(props, configured).map(|(_, plan)| plan)
+    fn plan_for(props: &PropertyMap, configured: &Configured, urn: &str, outputs: &PropertyMap) -> Result<secure_eks_core::plan::Plan> {
+        Self::spec_and_plan(props, configured, urn, outputs).map(|(_, plan)| plan)
     }
 
-    /// The checked spec (with its defaults) and its plan.
-    fn spec_and_plan(props: &PropertyMap, configured: &Configured) -> Result<(ClusterArgs, secure_eks_core::plan::Plan)> {
+    /// The checked spec (with its defaults) and its plan, owned by the owner recorded in
+    /// `outputs` (else a new one for this URN and region, or the cluster name for a stack made
+    /// before owners were recorded: `plan::names::resolve_owner`).
+    fn spec_and_plan(props: &PropertyMap, configured: &Configured, urn: &str, outputs: &PropertyMap) -> Result<(ClusterArgs, secure_eks_core::plan::Plan)> {
         let decoded = codec::decode::<ClusterArgs>(&Value::Object(props.clone()))
             .map_err(|e| ProviderError::InvalidArgument(rules::schema_failure(&e).1))?;
         if !decoded.annotations.unknowns.is_empty() {
@@ -418,7 +420,11 @@ impl Inner {
         }
         let spec = decoded.value.with_defaults(Autoname::Disabled, Some(&configured.region));
         let tags = configured.config.default_tags.clone().unwrap_or_default();
-        let plan = secure_eks_core::plan::plan(&spec, &configured.region, &tags).map_err(|e| ProviderError::InvalidArgument(e.to_string()))?;
+        let recorded = outputs.get("owner").map(|v| codec::strip(&v.unsecret()).0).and_then(|j| j.as_str().map(str::to_string));
+        let owner = spec.cluster_name.as_deref().map(|name| {
+            secure_eks_core::plan::names::resolve_owner(recorded.as_deref(), !Self::prior_steps(outputs).is_empty(), urn, &configured.region, name)
+        });
+        let plan = secure_eks_core::plan::plan_owned(&spec, &configured.region, &tags, owner.as_deref()).map_err(|e| ProviderError::InvalidArgument(e.to_string()))?;
         Ok((spec, plan))
     }
 
@@ -473,7 +479,7 @@ impl Inner {
         retag: Option<(std::collections::BTreeMap<String, String>, PropertyMap)>,
     ) -> Result<(String, PropertyMap)> {
         let configured = self.require_configured().await?;
-        let plan = Self::plan_for(props, &configured)?;
+        let plan = Self::plan_for(props, &configured, urn, olds)?;
         // Deferred rules run here with real values, before the first mutating call.
         let prepared = prepare_cluster(props, &PropertyMap::new(), Autoname::Disabled, Some(&configured.region))
             .map_err(|e| ProviderError::InvalidArgument(rules::schema_failure(&e).1))?;
@@ -565,7 +571,7 @@ impl Inner {
         if steps.is_empty() {
             return Ok(());
         }
-        let plan = Self::plan_for(&inputs, &configured)?;
+        let plan = Self::plan_for(&inputs, &configured, &req.urn, &outputs)?;
         let progress = self.progress(&req.urn);
         configured
             .aws
@@ -581,7 +587,7 @@ impl Inner {
         if outputs.is_empty() || inputs.is_empty() {
             return self.import(&req.id, &req.urn, &configured).await;
         }
-        let (spec, plan) = Self::spec_and_plan(&inputs, &configured)?;
+        let (spec, plan) = Self::spec_and_plan(&inputs, &configured, &req.urn, &outputs)?;
         let steps = Self::prior_steps(&outputs);
         let fresh = configured.aws.refresh(&plan, &steps).await.map_err(|e| ProviderError::FailedPrecondition(e.to_string()))?;
         if !fresh.contains_key("cluster") {
@@ -615,7 +621,10 @@ impl Inner {
                 spec.tags = None;
             }
         }
-        let plan = secure_eks_core::plan::plan(&spec, &configured.region, &defaults).map_err(|e| ProviderError::FailedPrecondition(format!("import of cluster {id}: {e}")))?;
+        // Adopt by the owner the cluster carries (`observe_cluster` checked it is one of this name).
+        let owner = observed.tags.get("secure-eks:cluster").cloned();
+        let plan = secure_eks_core::plan::plan_owned(&spec, &configured.region, &defaults, owner.as_deref())
+            .map_err(|e| ProviderError::FailedPrecondition(format!("import of cluster {id}: {e}")))?;
         let steps = configured.aws.import(&plan, &self.progress(urn)).await.map_err(|e| {
             ProviderError::FailedPrecondition(format!(
                 "import of cluster {id}: these parts are missing or differ from what secure-eks would manage ({}); import adopts complete secure-eks clusters only",
