@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-/// Configuration of the secure-eks provider: where AWS is and who we are there. `Debug` shows
-/// `[redacted]` for the credentials.
+/// Configuration of the secure-eks provider: where AWS is and who we are there.
+// `Debug` (below) shows `[redacted]` for the credentials.
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProviderConfig {
@@ -52,7 +52,8 @@ pub struct ProviderConfig {
     pub version: Option<String>,
 }
 
-/// A role to assume before calling AWS. `Debug` shows `[redacted]` for the external id.
+/// A role to assume before calling AWS.
+// `Debug` (below) shows `[redacted]` for the external id.
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AssumeRole {
