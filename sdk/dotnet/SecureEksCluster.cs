@@ -123,6 +123,15 @@ namespace SecureEks.Pulumi
         public Output<string?> OidcProviderArn { get; private set; } = null!;
 
         /// <summary>
+        /// The value of the `secure-eks:cluster` ownership tag on every resource of this cluster
+        /// (`&lt;clusterName&gt;@&lt;region&gt;/&lt;hash&gt;`, unique per region and stack; the plain cluster name for a
+        /// stack whose resources were created before owners were recorded). Only resources carrying
+        /// it are adopted.
+        /// </summary>
+        [Output("owner")]
+        public Output<string?> Owner { get; private set; } = null!;
+
+        /// <summary>
         /// Pod subnet ids (custom networking), one per AZ.
         /// </summary>
         [Output("podSubnetIds")]
@@ -310,7 +319,7 @@ namespace SecureEks.Pulumi
         private InputMap<string>? _tags;
 
         /// <summary>
-        /// Tags on every resource, in addition to `secure-eks:cluster=&lt;name&gt;`.
+        /// Tags on every resource, in addition to `secure-eks:cluster=&lt;owner&gt;` (the `owner` output).
         /// </summary>
         public InputMap<string> Tags
         {

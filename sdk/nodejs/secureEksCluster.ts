@@ -110,6 +110,13 @@ export class SecureEksCluster extends pulumi.CustomResource {
      */
     declare public /*out*/ readonly oidcProviderArn: pulumi.Output<string | undefined>;
     /**
+     * The value of the `secure-eks:cluster` ownership tag on every resource of this cluster
+     * (`<clusterName>@<region>/<hash>`, unique per region and stack; the plain cluster name for a
+     * stack whose resources were created before owners were recorded). Only resources carrying
+     * it are adopted.
+     */
+    declare public /*out*/ readonly owner: pulumi.Output<string | undefined>;
+    /**
      * Pod subnet ids (custom networking), one per AZ.
      */
     declare public /*out*/ readonly podSubnetIds: pulumi.Output<string[] | undefined>;
@@ -180,6 +187,7 @@ export class SecureEksCluster extends pulumi.CustomResource {
             resourceInputs["nodeSubnetIds"] = undefined /*out*/;
             resourceInputs["oidcIssuerUrl"] = undefined /*out*/;
             resourceInputs["oidcProviderArn"] = undefined /*out*/;
+            resourceInputs["owner"] = undefined /*out*/;
             resourceInputs["podSubnetIds"] = undefined /*out*/;
             resourceInputs["policyReport"] = undefined /*out*/;
             resourceInputs["securityGroupIds"] = undefined /*out*/;
@@ -204,6 +212,7 @@ export class SecureEksCluster extends pulumi.CustomResource {
             resourceInputs["nodeSubnetIds"] = undefined /*out*/;
             resourceInputs["oidcIssuerUrl"] = undefined /*out*/;
             resourceInputs["oidcProviderArn"] = undefined /*out*/;
+            resourceInputs["owner"] = undefined /*out*/;
             resourceInputs["podSubnetIds"] = undefined /*out*/;
             resourceInputs["policyReport"] = undefined /*out*/;
             resourceInputs["securityGroupIds"] = undefined /*out*/;
@@ -277,7 +286,7 @@ export interface SecureEksClusterArgs {
      */
     serviceAccountRoles?: pulumi.Input<pulumi.Input<inputs.ServiceAccountRoleArgs>[] | undefined>;
     /**
-     * Tags on every resource, in addition to `secure-eks:cluster=<name>`.
+     * Tags on every resource, in addition to `secure-eks:cluster=<owner>` (the `owner` output).
      */
     tags?: pulumi.Input<{[key: string]: pulumi.Input<string>} | undefined>;
 }

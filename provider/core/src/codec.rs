@@ -84,6 +84,70 @@ pub enum EncodeError {
     Serialize(#[from] serde_json::Error),
 }
 
+/// The property names a type's schema marks secret (`"secret": true`), wherever they occur in
+/// its tree (e.g. `userData` of every node group). [`decode`] treats a value under such a name as
+/// secret even when the engine sent it in plain text: [`encode`] gives it back wrapped, and a
+/// decode error never quotes it. Each list is checked against the schema by a test.
+pub trait SecretFields {
+    /// The camelCase property names.
+    const SECRET_FIELDS: &'static [&'static str];
+}
+
+/// Mark every value under a [`SecretFields`] name as secret.
+fn mark_schema_secrets(json: &serde_json::Value, path: &Path, names: &[&str], ann: &mut Annotations) {
+    match json {
+        serde_json::Value::Object(m) => {
+            for (k, v) in m {
+                let child = path.k(k.clone());
+                if names.contains(&k.as_str()) && !v.is_null() {
+                    ann.secrets.insert(child.clone());
+                }
+                mark_schema_secrets(v, &child, names, ann);
+            }
+        }
+        serde_json::Value::Array(a) => {
+            for (i, v) in a.iter().enumerate() {
+                mark_schema_secrets(v, &path.i(i), names, ann);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// [`mark_schema_secrets`] over the tree itself (the one-pass decode has no JSON copy); a secret
+/// wrapper is transparent, as in the stripped JSON.
+fn mark_schema_secrets_tree(value: &Value, path: &Path, names: &[&str], ann: &mut Annotations) {
+    if names.is_empty() {
+        return;
+    }
+    match value {
+        Value::Object(m) => {
+            for (k, v) in m {
+                let child = path.k(k.clone());
+                if names.contains(&k.as_str()) && !matches!(v, Value::Null) {
+                    ann.secrets.insert(child.clone());
+                }
+                mark_schema_secrets_tree(v, &child, names, ann);
+            }
+        }
+        Value::Array(a) => {
+            for (i, v) in a.iter().enumerate() {
+                mark_schema_secrets_tree(v, &path.i(i), names, ann);
+            }
+        }
+        Value::Secret(inner) => mark_schema_secrets_tree(inner, path, names, ann),
+        _ => {}
+    }
+}
+
+/// A serde message about a secret value, without the value: only what was expected.
+fn redacted(message: &str) -> String {
+    match message.rfind(", expected ") {
+        Some(i) => format!("the value is secret and not shown here; it does not fit the schema: {}", &message[i + 2..]),
+        None => "the value is secret and not shown here; it does not fit the schema".to_string(),
+    }
+}
+
 /// Split a tree into its plain JSON form and the annotations.
 pub fn strip(value: &Value) -> (serde_json::Value, Annotations) {
     let mut ann = Annotations::default();
@@ -301,7 +365,7 @@ pub const MAX_REPAIRS: usize = 1_000;
 /// `false`, `[]`, `{}`); rules never read it, because the annotations say the path is unknown.
 /// A tree nested deeper than [`MAX_DEPTH`], or needing more than [`MAX_REPAIRS`] placeholders, is
 /// refused with an error saying so.
-pub fn decode<T: DeserializeOwned>(value: &Value) -> Result<Decoded<T>, DecodeError> {
+pub fn decode<T: DeserializeOwned + SecretFields>(value: &Value) -> Result<Decoded<T>, DecodeError> {
     if let Some(path) = too_deep(value, MAX_DEPTH) {
         return Err(DecodeError {
             path,
@@ -309,10 +373,11 @@ pub fn decode<T: DeserializeOwned>(value: &Value) -> Result<Decoded<T>, DecodeEr
         });
     }
     // One pass when nothing is unknown or opaque: straight from the tree to `T`.
-    let annotations = de::annotate(value);
+    let mut annotations = de::annotate(value);
     if annotations.unknowns.is_empty() && annotations.opaque.is_empty() {
-        if let Ok(value) = T::deserialize(de::Tree(value)) {
-            return Ok(Decoded { value, annotations });
+        if let Ok(decoded) = T::deserialize(de::Tree(value)) {
+            mark_schema_secrets_tree(value, &Path::root(), T::SECRET_FIELDS, &mut annotations);
+            return Ok(Decoded { value: decoded, annotations });
         }
     }
     decode_json(value)
@@ -320,8 +385,10 @@ pub fn decode<T: DeserializeOwned>(value: &Value) -> Result<Decoded<T>, DecodeEr
 
 /// [`decode`] through a plain JSON copy of the tree: every error message and the placeholder
 /// repairs for unknowns come from here.
-fn decode_json<T: DeserializeOwned>(value: &Value) -> Result<Decoded<T>, DecodeError> {
-    let (mut json, annotations) = strip(value);
+fn decode_json<T: DeserializeOwned + SecretFields>(value: &Value) -> Result<Decoded<T>, DecodeError> {
+    let (mut json, mut annotations) = strip(value);
+    mark_schema_secrets(&json, &Path::root(), T::SECRET_FIELDS, &mut annotations);
+    let annotations = annotations;
     let mut repairs = 0usize;
     let placeholders = [json!(""), json!(0), json!(false), json!([]), json!({})];
     let mut tried: BTreeMap<Path, usize> = BTreeMap::new();
@@ -366,6 +433,8 @@ fn decode_json<T: DeserializeOwned>(value: &Value) -> Result<Decoded<T>, DecodeE
         }
         let n = tried.entry(path.clone()).or_insert(0);
         if !repairable || *n >= placeholders.len() || !set_json(&mut json, &path, placeholders[*n].clone()) {
+            // serde quotes the bad value: never a secret one.
+            let message = if annotations.is_secret(&path) { redacted(&message) } else { message };
             return Err(DecodeError { path, message });
         }
         *n += 1;

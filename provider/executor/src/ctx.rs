@@ -46,9 +46,32 @@ pub(crate) enum StepError {
     Cancelled,
 }
 
-/// An SDK error (or waiter error) as a step error, with its full context.
+/// An SDK error (or waiter error) as a step error, with its full context, named after the
+/// operation that failed (`iam:CreateRole failed: ...`), so that an error after the SDK's
+/// retries ran out says which call it was.
 pub(crate) fn aws_err<E: std::error::Error>(e: E) -> StepError {
-    StepError::Aws(DisplayErrorContext(e).to_string())
+    let text = DisplayErrorContext(e).to_string();
+    StepError::Aws(match operation_of(std::any::type_name::<E>()) {
+        Some(op) => format!("{op} failed: {text}"),
+        None => text,
+    })
+}
+
+/// `service:Operation` from the type of an SDK error: `SdkError<aws_sdk_iam::operation::
+/// create_role::CreateRoleError, ...>` (or a waiter error over one) is `iam:CreateRole`.
+fn operation_of(type_name: &str) -> Option<String> {
+    let rest = &type_name[type_name.find("aws_sdk_")? + "aws_sdk_".len()..];
+    let (service, rest) = rest.split_once("::operation::")?;
+    let op = rest.split("::").next()?;
+    let camel: String = op
+        .split('_')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+        })
+        .collect();
+    let service = if service == "cloudwatchlogs" { "logs" } else { service };
+    Some(format!("{service}:{camel}"))
 }
 
 /// The error code of an SDK error (`InvalidVpcID.NotFound`, `NoSuchEntity`, ...).
@@ -223,6 +246,12 @@ impl Ctx {
         &self.plan.cluster_name
     }
 
+    /// The value of our ownership tag (`secure-eks:cluster`): what the planner put in
+    /// `plan.tags` (unique per region and stack), else the cluster name.
+    pub(crate) fn owner(&self) -> &str {
+        self.plan.tags.get(TAG_CLUSTER).map_or(self.plan.cluster_name.as_str(), String::as_str)
+    }
+
     pub(crate) fn region(&self) -> &str {
         &self.plan.region
     }
@@ -234,7 +263,7 @@ impl Ctx {
     /// `plan.tags` plus the step tag.
     pub(crate) fn tags(&self, step: &str) -> BTreeMap<String, String> {
         let mut t = self.plan.tags.clone();
-        t.insert(TAG_CLUSTER.into(), self.plan.cluster_name.clone());
+        t.insert(TAG_CLUSTER.into(), self.owner().to_string());
         t.insert(TAG_STEP.into(), step.into());
         t
     }
@@ -242,12 +271,23 @@ impl Ctx {
     /// Refuse to adopt, by its name alone, a resource some other owner made: it must carry our
     /// `secure-eks:cluster` tag (`tag` is its value there, if any).
     pub(crate) fn check_owner(&self, what: &str, tag: Option<&str>) -> Result<(), StepError> {
-        if tag == Some(self.plan.cluster_name.as_str()) {
+        self.check_owner_or(what, tag, "")
+    }
+
+    /// [`Ctx::check_owner`] with one more way out (`also`, e.g. "set encryption.kmsKeyArn to use
+    /// this key") named in the error.
+    pub(crate) fn check_owner_or(&self, what: &str, tag: Option<&str>, also: &str) -> Result<(), StepError> {
+        if tag == Some(self.owner()) {
             return Ok(());
         }
+        let whose = match tag {
+            Some(t) => format!("it is tagged {TAG_CLUSTER}={t}"),
+            None => format!("it has no {TAG_CLUSTER} tag"),
+        };
         Err(StepError::Invalid(format!(
-            "{what} already exists and is not tagged {TAG_CLUSTER}={}: refusing to adopt it; delete or rename it, or choose another cluster name",
-            self.plan.cluster_name
+            "{what} already exists and is not ours ({whose}, not {}): refusing to adopt it, so it is neither changed nor deleted; \
+             choose another clusterName{also}, delete it if nobody needs it, or, if it belongs to a secure-eks cluster of another stack, `pulumi import` that cluster",
+            self.owner()
         )))
     }
 
@@ -261,7 +301,7 @@ impl Ctx {
     /// The EC2 filters that find what step `id` created.
     pub(crate) fn ec2_tag_filters(&self, step: &str) -> Vec<aws_sdk_ec2::types::Filter> {
         vec![
-            aws_sdk_ec2::types::Filter::builder().name(format!("tag:{TAG_CLUSTER}")).values(self.plan.cluster_name.clone()).build(),
+            aws_sdk_ec2::types::Filter::builder().name(format!("tag:{TAG_CLUSTER}")).values(self.owner()).build(),
             aws_sdk_ec2::types::Filter::builder().name(format!("tag:{TAG_STEP}")).values(step).build(),
         ]
     }
@@ -353,6 +393,16 @@ mod tests {
     fn fnv_is_stable_and_separates_parts() {
         assert_eq!(fnv1a(&["a", "b"]), fnv1a(&["a", "b"]));
         assert_ne!(fnv1a(&["ab", ""]), fnv1a(&["a", "b"]));
+    }
+
+    #[test]
+    fn errors_name_the_operation() {
+        assert_eq!(
+            operation_of("aws_smithy_runtime_api::client::result::SdkError<aws_sdk_iam::operation::create_role::CreateRoleError, aws_smithy_runtime_api::http::Response>").as_deref(),
+            Some("iam:CreateRole")
+        );
+        assert_eq!(operation_of("aws_sdk_cloudwatchlogs::operation::create_log_group::CreateLogGroupError").as_deref(), Some("logs:CreateLogGroup"));
+        assert_eq!(operation_of("std::io::Error"), None);
     }
 
     #[test]

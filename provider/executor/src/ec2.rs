@@ -465,11 +465,23 @@ pub(crate) async fn security_group(ctx: &Ctx, step: &Step, role: SgRole, descrip
                 .vpc_id(&vpc_id)
                 .tag_specifications(tag_spec(ctx, ResourceType::SecurityGroup, &step.id, &[]))
                 .send()
-                .await
-                .map_err(aws_err)?;
-            let id = o.group_id.ok_or_else(|| missing_id("security group"))?;
-            created(ctx, &step.id, &id);
-            id
+                .await;
+            match o {
+                Ok(o) => {
+                    let id = o.group_id.ok_or_else(|| missing_id("security group"))?;
+                    created(ctx, &step.id, &id);
+                    id
+                }
+                // The SDK retried a create whose first answer was lost (the name is unique in
+                // the VPC): the group is ours if it carries this step's tags, so the run goes on.
+                Err(e) if code(&e) == "InvalidGroup.Duplicate" => {
+                    let g = find_sg(ctx, None, &step.id).await?.ok_or_else(|| aws_err(e))?;
+                    let id = g.group_id.ok_or_else(|| missing_id("security group"))?;
+                    adopted(ctx, &step.id, &id);
+                    id
+                }
+                Err(e) => return Err(aws_err(e)),
+            }
         }
     };
     ctx.record(&step.id, with(out(&id), "vpcId", &vpc_id));

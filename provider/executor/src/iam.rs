@@ -8,7 +8,7 @@ use aws_sdk_iam::client::Waiters;
 use aws_sdk_iam::types::Tag;
 use secure_eks_core::plan::{Step, StepOutput};
 
-use crate::ctx::{aws_err, found, gone, out_arn, with, Ctx, StepError, TAG_CLUSTER};
+use crate::ctx::{aws_err, code, found, gone, out_arn, with, Ctx, StepError, TAG_CLUSTER};
 use crate::drift;
 
 /// How long to wait for a new role to be visible to IAM reads.
@@ -103,7 +103,7 @@ pub(crate) async fn role(
         }
         None => {
             ctx.forget(&step.id);
-            let o = ctx
+            let created = ctx
                 .iam
                 .create_role()
                 .role_name(name)
@@ -112,13 +112,30 @@ pub(crate) async fn role(
                 .set_permissions_boundary(boundary.map(str::to_string))
                 .set_tags(Some(tags(ctx, &step.id)?))
                 .send()
-                .await
-                .map_err(aws_err)?;
-            let r = o.role.ok_or_else(|| StepError::Invalid("CreateRole returned no role".into()))?;
-            ctx.say(format!("{}: created role {name}", step.id));
-            ctx.record(&step.id, role_output(&r));
-            ctx.wait(ctx.iam.wait_until_role_exists().role_name(name).wait(ROLE_VISIBLE_TIMEOUT)).await?;
-            r
+                .await;
+            match created {
+                Ok(o) => {
+                    let r = o.role.ok_or_else(|| StepError::Invalid("CreateRole returned no role".into()))?;
+                    ctx.say(format!("{}: created role {name}", step.id));
+                    ctx.record(&step.id, role_output(&r));
+                    ctx.wait(ctx.iam.wait_until_role_exists().role_name(name).wait(ROLE_VISIBLE_TIMEOUT)).await?;
+                    r
+                }
+                // The SDK retried a CreateRole whose first answer was lost (a 5xx after IAM made
+                // the role): the role is ours if it carries our tag, so this run goes on with it.
+                Err(e) if code(&e) == "EntityAlreadyExists" => {
+                    let r = found(ctx.iam.get_role().role_name(name).send().await)?.and_then(|o| o.role).ok_or_else(|| aws_err(e))?;
+                    let owner = r.tags().iter().find(|t| t.key() == TAG_CLUSTER).map(|t| t.value());
+                    ctx.check_owner(&format!("IAM role {name}"), owner)?;
+                    ctx.say(format!("{}: adopted role {name} (its create was retried)", step.id));
+                    ctx.record(&step.id, role_output(&r));
+                    if !drift::same_policy(r.assume_role_policy_document(), &trust) {
+                        ctx.iam.update_assume_role_policy().role_name(name).policy_document(&trust).send().await.map_err(aws_err)?;
+                    }
+                    r
+                }
+                Err(e) => return Err(aws_err(e)),
+            }
         }
     };
 
@@ -233,18 +250,30 @@ pub(crate) async fn oidc_provider(ctx: &Ctx, step: &Step) -> Result<(), StepErro
             a
         }
         None => {
-            let o = ctx
+            let created = ctx
                 .iam
                 .create_open_id_connect_provider()
                 .url(&url)
                 .client_id_list(OIDC_CLIENT_ID)
                 .set_tags(Some(tags(ctx, &step.id)?))
                 .send()
-                .await
-                .map_err(aws_err)?;
-            let a = o.open_id_connect_provider_arn.ok_or_else(|| StepError::Invalid("CreateOpenIDConnectProvider returned no ARN".into()))?;
-            ctx.say(format!("{}: created {a}", step.id));
-            a
+                .await;
+            match created {
+                Ok(o) => {
+                    let a = o.open_id_connect_provider_arn.ok_or_else(|| StepError::Invalid("CreateOpenIDConnectProvider returned no ARN".into()))?;
+                    ctx.say(format!("{}: created {a}", step.id));
+                    a
+                }
+                // A retried create whose first answer was lost: the provider for this cluster's
+                // own issuer (unique to the cluster) exists now.
+                Err(e) if code(&e) == "EntityAlreadyExists" => {
+                    let list = ctx.iam.list_open_id_connect_providers().send().await.map_err(aws_err)?;
+                    let a = list.open_id_connect_provider_list().iter().filter_map(|p| p.arn()).find(|a| a.ends_with(&suffix)).map(str::to_string).ok_or_else(|| aws_err(e))?;
+                    ctx.say(format!("{}: adopted {a} (its create was retried)", step.id));
+                    a
+                }
+                Err(e) => return Err(aws_err(e)),
+            }
         }
     };
     ctx.record(&step.id, with(out_arn(&arn, Some(arn.clone())), "issuer", &url));

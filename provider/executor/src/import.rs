@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use secure_eks_core::plan::names::owned_by_cluster;
 use secure_eks_core::plan::{ObservedCluster, ObservedNodeGroup, ObservedVpc, Plan, StepOutputs};
 use tokio_util::sync::CancellationToken;
 
@@ -52,11 +53,13 @@ impl Aws {
         };
         let mut o = ObservedCluster { name: name.to_string(), version: c.version().unwrap_or_default().to_string(), ..Default::default() };
         o.tags = c.tags().map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default();
-        if o.tags.get(TAG_CLUSTER).map(String::as_str) != Some(name) {
+        // The owner the cluster carries: its name (made before owners were recorded) or
+        // `<name>@<region>/<hash>`; the rest of the cluster is adopted by that owner.
+        let Some(owner) = o.tags.get(TAG_CLUSTER).filter(|t| owned_by_cluster(t, name)).cloned() else {
             return Err(ExecError::Lookup(format!(
-                "cluster {name} was not made by secure-eks (it has no {TAG_CLUSTER}={name} tag); import only adopts clusters secure-eks created, for example after the stack state was lost"
+                "cluster {name} was not made by secure-eks (it has no {TAG_CLUSTER} tag for {name}); import only adopts clusters secure-eks created, for example after the stack state was lost"
             )));
-        }
+        };
         let vpc_config = c.resources_vpc_config();
         o.private_access = vpc_config.is_some_and(|v| v.endpoint_private_access());
         o.public_access = vpc_config.is_some_and(|v| v.endpoint_public_access());
@@ -88,7 +91,7 @@ impl Aws {
         let primary = vpc.cidr_block().unwrap_or_default().to_string();
         o.vpc = ObservedVpc {
             id: vpc_id.clone(),
-            ours: ec2_tag(vpc.tags(), TAG_CLUSTER) == Some(name) && ec2_tag(vpc.tags(), TAG_STEP) == Some("vpc"),
+            ours: ec2_tag(vpc.tags(), TAG_CLUSTER) == Some(owner.as_str()) && ec2_tag(vpc.tags(), TAG_STEP) == Some("vpc"),
             secondary_cidrs: vpc
                 .cidr_block_association_set()
                 .iter()

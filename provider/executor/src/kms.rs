@@ -1,5 +1,7 @@
 //! The KMS key for Kubernetes secrets encryption: adopt by the prior id, the alias or the tags,
 //! else create it with rotation on and an alias; delete = delete the alias and schedule deletion.
+//! A key found by the alias is adopted only when it carries our ownership tag: our alias name on
+//! someone else's key is an error, and that key is never changed or deleted.
 
 use aws_sdk_kms::types::{KeySpec, KeyState, KeyUsageType, Tag};
 use secure_eks_core::plan::{Step, StepOutput};
@@ -27,20 +29,48 @@ async fn find_tagged(ctx: &Ctx, step: &Step) -> Result<Option<aws_sdk_kms::types
     while let Some(k) = keys.next().await {
         let k = k.map_err(aws_err)?;
         let Some(id) = k.key_id() else { continue };
-        let tags = match ctx.kms.list_resource_tags().key_id(id).send().await {
-            Ok(t) => t,
-            // Keys we may not read (another team's key policy) are not ours.
-            Err(e) if code(&e) == "AccessDeniedException" || code(&e) == "NotFoundException" => continue,
-            Err(e) => return Err(aws_err(e)),
-        };
-        let tag = |key: &str| tags.tags().iter().find(|t| t.tag_key() == key).map(|t| t.tag_value());
-        if tag(TAG_CLUSTER) == Some(ctx.cluster()) && tag(TAG_STEP) == Some(step.id.as_str()) {
+        let Some(tags) = key_tags(ctx, id).await? else { continue };
+        let tag = |key: &str| tags.iter().find(|t| t.tag_key() == key).map(|t| t.tag_value());
+        if tag(TAG_CLUSTER) == Some(ctx.owner()) && tag(TAG_STEP) == Some(step.id.as_str()) {
             if let Some(m) = describe(ctx, id).await?.filter(|m| m.key_state() == Some(&KeyState::Enabled)) {
                 return Ok(Some(m));
             }
         }
     }
     Ok(None)
+}
+
+/// The tags of a key; `None` for a key we may not read (another team's key policy) or that is gone.
+async fn key_tags(ctx: &Ctx, id: &str) -> Result<Option<Vec<Tag>>, StepError> {
+    let mut all = Vec::new();
+    let mut marker: Option<String> = None;
+    loop {
+        match ctx.kms.list_resource_tags().key_id(id).set_marker(marker.clone()).send().await {
+            Ok(t) => {
+                all.extend(t.tags().iter().cloned());
+                match t.next_marker().filter(|_| t.truncated()) {
+                    Some(m) => marker = Some(m.to_string()),
+                    None => return Ok(Some(all)),
+                }
+            }
+            Err(e) if code(&e) == "AccessDeniedException" || code(&e) == "NotFoundException" => return Ok(None),
+            Err(e) => return Err(aws_err(e)),
+        }
+    }
+}
+
+/// The key our alias points at, if it is ours (tagged with our owner); an error naming the alias,
+/// the key and the ways out if the alias points at a key that is not.
+async fn by_alias(ctx: &Ctx, alias: &str) -> Result<Option<aws_sdk_kms::types::KeyMetadata>, StepError> {
+    let Some(m) = describe(ctx, alias).await? else { return Ok(None) };
+    let tags = key_tags(ctx, m.key_id()).await?.unwrap_or_default();
+    let owner = tags.iter().find(|t| t.tag_key() == TAG_CLUSTER).map(|t| t.tag_value());
+    ctx.check_owner_or(
+        &format!("the KMS alias {alias} (key {})", m.key_id()),
+        owner,
+        ", set encryption.kmsKeyArn to use this key without owning it",
+    )?;
+    Ok(Some(m))
 }
 
 pub(crate) async fn kms_key(ctx: &Ctx, step: &Step, alias: &str) -> Result<(), StepError> {
@@ -52,7 +82,7 @@ pub(crate) async fn kms_key(ctx: &Ctx, step: &Step, alias: &str) -> Result<(), S
         }
     }
     if meta.is_none() {
-        meta = describe(ctx, alias).await?;
+        meta = by_alias(ctx, alias).await?;
     }
     if meta.is_none() {
         meta = find_tagged(ctx, step).await?;
@@ -66,9 +96,9 @@ pub(crate) async fn kms_key(ctx: &Ctx, step: &Step, alias: &str) -> Result<(), S
                 ctx.kms.enable_key().key_id(m.key_id()).send().await.map_err(aws_err)?;
             }
             ctx.record(&step.id, with(key_output(&m), "alias", alias));
-            match describe(ctx, alias).await? {
+            match by_alias(ctx, alias).await? {
                 Some(a) if a.key_id() == m.key_id() => {}
-                // Our alias name, pointing at an older key of this cluster: point it here.
+                // Our alias, pointing at an older key of this cluster: point it here.
                 Some(_) => {
                     ctx.kms.update_alias().alias_name(alias).target_key_id(m.key_id()).send().await.map_err(aws_err)?;
                 }
@@ -99,7 +129,16 @@ pub(crate) async fn kms_key(ctx: &Ctx, step: &Step, alias: &str) -> Result<(), S
             let m = o.key_metadata.ok_or_else(|| StepError::Invalid("CreateKey returned no key".into()))?;
             ctx.say(format!("{}: created key {}", step.id, m.key_id()));
             ctx.record(&step.id, with(key_output(&m), "alias", alias));
-            ctx.kms.create_alias().alias_name(alias).target_key_id(m.key_id()).send().await.map_err(aws_err)?;
+            match ctx.kms.create_alias().alias_name(alias).target_key_id(m.key_id()).send().await {
+                Ok(_) => {}
+                // A retried CreateAlias whose first answer was lost: done if it names our key.
+                Err(e) if code(&e) == "AlreadyExistsException" => {
+                    if describe(ctx, alias).await?.is_none_or(|a| a.key_id() != m.key_id()) {
+                        return Err(aws_err(e));
+                    }
+                }
+                Err(e) => return Err(aws_err(e)),
+            }
             m
         }
     };

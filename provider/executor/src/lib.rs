@@ -54,13 +54,25 @@ pub enum ExecError {
     },
 }
 
-/// An AWS session: the shared SDK config plus endpoint overrides.
-#[derive(Clone, Debug)]
+/// An AWS session: the shared SDK config plus endpoint overrides. `Debug` shows the region,
+/// the endpoints and the mode only, never the credentials the SDK config holds.
+#[derive(Clone)]
 pub struct Aws {
     sdk: SdkConfig,
     endpoints: BTreeMap<String, String>,
     /// Clients refuse every non-read operation ([`Aws::read_only`]).
     read_only: bool,
+}
+
+impl std::fmt::Debug for Aws {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Aws")
+            .field("region", &self.sdk.region().map(|r| r.as_ref().to_string()))
+            .field("credentials", &"[redacted]")
+            .field("endpoints", &self.endpoints)
+            .field("read_only", &self.read_only)
+            .finish()
+    }
 }
 
 impl Aws {
@@ -210,5 +222,29 @@ impl Aws {
             }
         }
         Ok(account)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secure_eks_core::model::AssumeRole;
+
+    #[tokio::test]
+    async fn debug_never_shows_a_credential() {
+        let cfg = ProviderConfig {
+            access_key: Some("AKIAEXAMPLEACCESSKEY".into()),
+            secret_key: Some("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".into()),
+            token: Some("FwoGZXIvYXdzEXAMPLETOKEN".into()),
+            assume_role: Some(AssumeRole { role_arn: "arn:aws:iam::123456789012:role/deploy".into(), session_name: None, external_id: Some("ext-id-EXAMPLE".into()) }),
+            endpoints: Some([("sts".to_string(), "http://127.0.0.1:9".to_string())].into()),
+            ..Default::default()
+        };
+        let aws = Aws::new(&cfg, "eu-west-1").await;
+        let text = format!("{aws:?} {aws:#?}");
+        for secret in ["AKIAEXAMPLEACCESSKEY", "wJalrXUtnFEMI", "FwoGZXIvYXdzEXAMPLETOKEN", "ext-id-EXAMPLE"] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+        assert!(text.contains("eu-west-1"), "{text}");
     }
 }

@@ -1,9 +1,11 @@
 //! The control-plane log group: created before the cluster (so retention applies from the
-//! first line); a leftover group (EKS re-creates it after a cluster is deleted) is adopted.
+//! first line). A group that already exists under the name is adopted only when it carries our
+//! ownership tag (a group of ours whose create answer was lost, or one an interrupted destroy
+//! left); any other is an error, and is neither changed nor deleted.
 
 use secure_eks_core::plan::{Step, StepOutput};
 
-use crate::ctx::{aws_err, code, gone, out_arn, with, Ctx, StepError};
+use crate::ctx::{aws_err, code, gone, out_arn, with, Ctx, StepError, TAG_CLUSTER};
 
 async fn describe(ctx: &Ctx, name: &str) -> Result<Option<aws_sdk_cloudwatchlogs::types::LogGroup>, StepError> {
     let o = ctx.logs.describe_log_groups().log_group_name_prefix(name).send().await.map_err(aws_err)?;
@@ -19,19 +21,35 @@ fn group_output(g: &aws_sdk_cloudwatchlogs::types::LogGroup, name: &str) -> Step
     o
 }
 
+/// Refuse a group that is not tagged with our owner.
+async fn check_ours(ctx: &Ctx, g: &aws_sdk_cloudwatchlogs::types::LogGroup, name: &str) -> Result<(), StepError> {
+    let arn = g.log_group_arn().or(g.arn()).map(|a| a.trim_end_matches(":*").to_string()).ok_or_else(|| StepError::Invalid(format!("the log group {name} has no ARN")))?;
+    let tags = ctx.logs.list_tags_for_resource().resource_arn(&arn).send().await.map_err(aws_err)?;
+    let owner = tags.tags().and_then(|t| t.get(TAG_CLUSTER)).map(String::as_str);
+    ctx.check_owner(&format!("the log group {name}"), owner)
+}
+
 pub(crate) async fn log_group(ctx: &Ctx, step: &Step, name: &str, retention_days: i64) -> Result<(), StepError> {
     let days = i32::try_from(retention_days).map_err(|_| StepError::Invalid(format!("retention {retention_days} days is out of range")))?;
     // Describe first, so that a run with nothing to change makes no mutating call.
     let current = match describe(ctx, name).await? {
         Some(g) => {
+            if ctx.prior(&step.id).is_none_or(|p| p.id != name) {
+                check_ours(ctx, &g, name).await?;
+            }
             ctx.say(format!("{}: adopted log group {name}", step.id));
             g.retention_in_days()
         }
         None => {
             match ctx.logs.create_log_group().log_group_name(name).set_tags(Some(ctx.tags(&step.id).into_iter().collect())).send().await {
                 Ok(_) => ctx.say(format!("{}: created log group {name}", step.id)),
-                // Created meanwhile (EKS re-creates it while a cluster of this name logs).
-                Err(e) if code(&e) == "ResourceAlreadyExistsException" => ctx.say(format!("{}: adopted log group {name}", step.id)),
+                // Created meanwhile (by our own earlier call whose answer was lost, or by someone
+                // else): adopted only if it is ours.
+                Err(e) if code(&e) == "ResourceAlreadyExistsException" => {
+                    let g = describe(ctx, name).await?.ok_or_else(|| aws_err(e))?;
+                    check_ours(ctx, &g, name).await?;
+                    ctx.say(format!("{}: adopted log group {name}", step.id));
+                }
                 Err(e) => return Err(aws_err(e)),
             }
             None

@@ -215,7 +215,7 @@ impl Inner {
     /// of the Cancel token, and the engine's timeout.
     async fn run_for(&self, urn: &str, op: lifecycle::Op, timeout: f64) -> Result<lifecycle::Run> {
         let timeout = lifecycle::Timeout::from_engine(op, timeout)?;
-        Ok(lifecycle::Run { configured: self.require_configured().await?, progress: self.progress(urn), cancel: self.cancel.child_token(), timeout })
+        Ok(lifecycle::Run { urn: urn.to_string(), configured: self.require_configured().await?, progress: self.progress(urn), cancel: self.cancel.child_token(), timeout })
     }
 
     async fn warn_all(&self, urn: &str, notes: Vec<String>) {
@@ -309,7 +309,7 @@ impl Inner {
         let olds = wire::from_opt_struct(req.olds.as_ref())?;
         let old = if req.old_inputs.is_some() { wire::from_opt_struct(req.old_inputs.as_ref())? } else { olds.clone() };
         let new = wire::from_opt_struct(req.news.as_ref())?;
-        let outcome = lifecycle::diff(self.configured().await.as_deref(), &old, &olds, &new);
+        let outcome = lifecycle::diff(self.configured().await.as_deref(), &req.urn, &old, &olds, &new);
         let mut r = diff_response(outcome.inputs, &[]);
         if !outcome.missing.is_empty() {
             // Parts a refresh found gone: an update recreates them, even with the same inputs.

@@ -13,7 +13,7 @@ use prost::Message;
 use prost_types::value::Kind;
 use prost_types::{ListValue, Struct};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestRunner};
+use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use secure_eks_core::codec::{self, MAX_DEPTH};
 use secure_eks_core::model::ClusterArgs;
 use secure_eks_core::value::{UnknownKind, Value};
@@ -108,9 +108,17 @@ fn damaged_structs_never_panic() {
             }
             let Ok(st) = Struct::decode(bytes.as_slice()) else { return Ok(()) };
             let Ok(map) = wire::from_struct(&st) else { return Ok(()) };
-            // What decoded converts back without loss of shape, and the codec takes it.
-            let _ = wire::to_struct(&map);
-            let _ = codec::decode::<ClusterArgs>(&Value::Object(map));
+            // What decoded converts back without loss of shape (compared as encoded bytes, so a NaN
+            // equals itself), and the codec either takes it (and encodes it again) or names why not.
+            let wire_form = wire::to_struct(&map);
+            let back = wire::from_struct(&wire_form).map_err(|e| TestCaseError::fail(format!("the round trip does not decode: {e}")))?;
+            prop_assert_eq!(wire::to_struct(&back).encode_to_vec(), wire_form.encode_to_vec(), "the round trip changed the value");
+            match codec::decode::<ClusterArgs>(&Value::Object(map)) {
+                Ok(d) => {
+                    prop_assert!(codec::encode(&d.value, &d.annotations).is_ok(), "a decoded value does not encode");
+                }
+                Err(e) => prop_assert!(!e.message.is_empty(), "a decode error without a message at {}", e.path),
+            }
             Ok(())
         })
         .unwrap();

@@ -108,12 +108,22 @@ namespace SecureEks.Pulumi.Inputs
             set => _taints = value;
         }
 
+        [Input("userData")]
+        private Input<string>? _userData;
+
         /// <summary>
         /// Extra node configuration (a nodeadm NodeConfig or a MIME part) merged into the rendered user
-        /// data. Checked for leaked Output text.
+        /// data. Checked for leaked Output text. Secret: it can carry bootstrap credentials.
         /// </summary>
-        [Input("userData")]
-        public Input<string>? UserData { get; set; }
+        public Input<string>? UserData
+        {
+            get => _userData;
+            set
+            {
+                var emptySecret = Output.CreateSecret(0);
+                _userData = Output.Tuple<Input<string>?, int>(value, emptySecret).Apply(t => t.Item1);
+            }
+        }
 
         public NodeGroupArgs()
         {

@@ -1891,7 +1891,7 @@ type NodeGroup struct {
 	// Node taints, at most 50.
 	Taints []Taint `pulumi:"taints"`
 	// Extra node configuration (a nodeadm NodeConfig or a MIME part) merged into the rendered user
-	// data. Checked for leaked Output text.
+	// data. Checked for leaked Output text. Secret: it can carry bootstrap credentials.
 	UserData *string `pulumi:"userData"`
 }
 
@@ -1935,7 +1935,7 @@ type NodeGroupArgs struct {
 	// Node taints, at most 50.
 	Taints TaintArrayInput `pulumi:"taints"`
 	// Extra node configuration (a nodeadm NodeConfig or a MIME part) merged into the rendered user
-	// data. Checked for leaked Output text.
+	// data. Checked for leaked Output text. Secret: it can carry bootstrap credentials.
 	UserData pulumi.StringPtrInput `pulumi:"userData"`
 }
 
@@ -2054,7 +2054,7 @@ func (o NodeGroupOutput) Taints() TaintArrayOutput {
 }
 
 // Extra node configuration (a nodeadm NodeConfig or a MIME part) merged into the rendered user
-// data. Checked for leaked Output text.
+// data. Checked for leaked Output text. Secret: it can carry bootstrap credentials.
 func (o NodeGroupOutput) UserData() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v NodeGroup) *string { return v.UserData }).(pulumi.StringPtrOutput)
 }

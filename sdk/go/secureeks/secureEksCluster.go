@@ -54,6 +54,11 @@ type SecureEksCluster struct {
 	OidcIssuerUrl pulumi.StringPtrOutput `pulumi:"oidcIssuerUrl"`
 	// The IAM OIDC provider ARN.
 	OidcProviderArn pulumi.StringPtrOutput `pulumi:"oidcProviderArn"`
+	// The value of the `secure-eks:cluster` ownership tag on every resource of this cluster
+	// (`<clusterName>@<region>/<hash>`, unique per region and stack; the plain cluster name for a
+	// stack whose resources were created before owners were recorded). Only resources carrying
+	// it are adopted.
+	Owner pulumi.StringPtrOutput `pulumi:"owner"`
 	// Pod subnet ids (custom networking), one per AZ.
 	PodSubnetIds pulumi.StringArrayOutput `pulumi:"podSubnetIds"`
 	// What the preview-time policy found.
@@ -146,7 +151,7 @@ type secureEksClusterArgs struct {
 	Policy *Policy `pulumi:"policy"`
 	// An IRSA role per Kubernetes service account; trust policies carry `:sub` and `:aud` conditions.
 	ServiceAccountRoles []ServiceAccountRole `pulumi:"serviceAccountRoles"`
-	// Tags on every resource, in addition to `secure-eks:cluster=<name>`.
+	// Tags on every resource, in addition to `secure-eks:cluster=<owner>` (the `owner` output).
 	Tags map[string]string `pulumi:"tags"`
 }
 
@@ -180,7 +185,7 @@ type SecureEksClusterArgs struct {
 	Policy PolicyPtrInput
 	// An IRSA role per Kubernetes service account; trust policies carry `:sub` and `:aud` conditions.
 	ServiceAccountRoles ServiceAccountRoleArrayInput
-	// Tags on every resource, in addition to `secure-eks:cluster=<name>`.
+	// Tags on every resource, in addition to `secure-eks:cluster=<owner>` (the `owner` output).
 	Tags pulumi.StringMapInput
 }
 
@@ -355,6 +360,14 @@ func (o SecureEksClusterOutput) OidcIssuerUrl() pulumi.StringPtrOutput {
 // The IAM OIDC provider ARN.
 func (o SecureEksClusterOutput) OidcProviderArn() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *SecureEksCluster) pulumi.StringPtrOutput { return v.OidcProviderArn }).(pulumi.StringPtrOutput)
+}
+
+// The value of the `secure-eks:cluster` ownership tag on every resource of this cluster
+// (`<clusterName>@<region>/<hash>`, unique per region and stack; the plain cluster name for a
+// stack whose resources were created before owners were recorded). Only resources carrying
+// it are adopted.
+func (o SecureEksClusterOutput) Owner() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *SecureEksCluster) pulumi.StringPtrOutput { return v.Owner }).(pulumi.StringPtrOutput)
 }
 
 // Pod subnet ids (custom networking), one per AZ.

@@ -257,7 +257,7 @@ export interface NodeGroupArgs {
     taints?: pulumi.Input<pulumi.Input<inputs.TaintArgs>[] | undefined>;
     /**
      * Extra node configuration (a nodeadm NodeConfig or a MIME part) merged into the rendered user
-     * data. Checked for leaked Output text.
+     * data. Checked for leaked Output text. Secret: it can carry bootstrap credentials.
      */
     userData?: pulumi.Input<string | undefined>;
 }

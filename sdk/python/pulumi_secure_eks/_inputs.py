@@ -909,7 +909,7 @@ class NodeGroupArgsDict(TypedDict):
     user_data: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
     Extra node configuration (a nodeadm NodeConfig or a MIME part) merged into the rendered user
-    data. Checked for leaked Output text.
+    data. Checked for leaked Output text. Secret: it can carry bootstrap credentials.
     """
 
 @pulumi.input_type
@@ -946,7 +946,7 @@ class NodeGroupArgs:
         :param pulumi.Input[_builtins.int] min_size: Minimum size (default 1).
         :param pulumi.Input[Sequence[pulumi.Input['TaintArgs']]] taints: Node taints, at most 50.
         :param pulumi.Input[_builtins.str] user_data: Extra node configuration (a nodeadm NodeConfig or a MIME part) merged into the rendered user
-               data. Checked for leaked Output text.
+               data. Checked for leaked Output text. Secret: it can carry bootstrap credentials.
         """
         pulumi.set(__self__, "instance_types", instance_types)
         pulumi.set(__self__, "name", name)
@@ -1124,7 +1124,7 @@ class NodeGroupArgs:
     def user_data(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         Extra node configuration (a nodeadm NodeConfig or a MIME part) merged into the rendered user
-        data. Checked for leaked Output text.
+        data. Checked for leaked Output text. Secret: it can carry bootstrap credentials.
         """
         return pulumi.get(self, "user_data")
 

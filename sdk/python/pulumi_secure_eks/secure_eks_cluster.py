@@ -54,7 +54,7 @@ class SecureEksClusterArgs:
         :param pulumi.Input[_builtins.str] permissions_boundary: A permissions boundary policy ARN applied to every IAM role created.
         :param pulumi.Input['PolicyArgs'] policy: How the preview-time policy behaves: waivers and the handling of unknown values.
         :param pulumi.Input[Sequence[pulumi.Input['ServiceAccountRoleArgs']]] service_account_roles: An IRSA role per Kubernetes service account; trust policies carry `:sub` and `:aud` conditions.
-        :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] tags: Tags on every resource, in addition to `secure-eks:cluster=<name>`.
+        :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] tags: Tags on every resource, in addition to `secure-eks:cluster=<owner>` (the `owner` output).
         """
         pulumi.set(__self__, "kubernetes_version", kubernetes_version)
         pulumi.set(__self__, "node_groups", node_groups)
@@ -245,7 +245,7 @@ class SecureEksClusterArgs:
     @pulumi.getter
     def tags(self) -> pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]:
         """
-        Tags on every resource, in addition to `secure-eks:cluster=<name>`.
+        Tags on every resource, in addition to `secure-eks:cluster=<owner>` (the `owner` output).
         """
         return pulumi.get(self, "tags")
 
@@ -298,7 +298,7 @@ class SecureEksCluster(pulumi.CustomResource):
         :param pulumi.Input[_builtins.str] permissions_boundary: A permissions boundary policy ARN applied to every IAM role created.
         :param pulumi.Input[Union['PolicyArgs', 'PolicyArgsDict']] policy: How the preview-time policy behaves: waivers and the handling of unknown values.
         :param pulumi.Input[Sequence[pulumi.Input[Union['ServiceAccountRoleArgs', 'ServiceAccountRoleArgsDict']]]] service_account_roles: An IRSA role per Kubernetes service account; trust policies carry `:sub` and `:aud` conditions.
-        :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] tags: Tags on every resource, in addition to `secure-eks:cluster=<name>`.
+        :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] tags: Tags on every resource, in addition to `secure-eks:cluster=<owner>` (the `owner` output).
         """
         ...
     @overload
@@ -383,6 +383,7 @@ class SecureEksCluster(pulumi.CustomResource):
             __props__.__dict__["node_subnet_ids"] = None
             __props__.__dict__["oidc_issuer_url"] = None
             __props__.__dict__["oidc_provider_arn"] = None
+            __props__.__dict__["owner"] = None
             __props__.__dict__["pod_subnet_ids"] = None
             __props__.__dict__["policy_report"] = None
             __props__.__dict__["security_group_ids"] = None
@@ -430,6 +431,7 @@ class SecureEksCluster(pulumi.CustomResource):
         __props__.__dict__["node_subnet_ids"] = None
         __props__.__dict__["oidc_issuer_url"] = None
         __props__.__dict__["oidc_provider_arn"] = None
+        __props__.__dict__["owner"] = None
         __props__.__dict__["pod_subnet_ids"] = None
         __props__.__dict__["policy_report"] = None
         __props__.__dict__["security_group_ids"] = None
@@ -574,6 +576,17 @@ class SecureEksCluster(pulumi.CustomResource):
         The IAM OIDC provider ARN.
         """
         return pulumi.get(self, "oidc_provider_arn")
+
+    @_builtins.property
+    @pulumi.getter
+    def owner(self) -> pulumi.Output[Optional[_builtins.str]]:
+        """
+        The value of the `secure-eks:cluster` ownership tag on every resource of this cluster
+        (`<clusterName>@<region>/<hash>`, unique per region and stack; the plain cluster name for a
+        stack whose resources were created before owners were recorded). Only resources carrying
+        it are adopted.
+        """
+        return pulumi.get(self, "owner")
 
     @_builtins.property
     @pulumi.getter(name="podSubnetIds")

@@ -92,6 +92,41 @@ fn decode_errors_carry_the_path() {
 }
 
 #[test]
+fn decode_errors_never_quote_a_secret_value() {
+    // Marked secret by the engine: any field.
+    let mut tree = from_json(&json!({"nodeGroups": [{"name": "a", "instanceTypes": ["m7g.large"]}]}));
+    let p = Path::parse("nodeGroups[0].minSize").unwrap();
+    if let Value::Object(m) = &mut tree {
+        if let Some(Value::Array(a)) = m.get_mut("nodeGroups") {
+            if let Some(Value::Object(ng)) = a.get_mut(0) {
+                ng.insert("minSize".into(), Value::Secret(Box::new(Value::String("hunter2-minsize".into()))));
+            }
+        }
+    }
+    let e = decode::<ClusterArgs>(&tree).unwrap_err();
+    assert_eq!(e.path, p);
+    assert!(!e.message.contains("hunter2"), "{}", e.message);
+    assert!(e.message.contains("secret") && e.message.contains("expected"), "{}", e.message);
+    // Secret in the schema (userData), even when the engine sent it in plain text.
+    let tree = from_json(&json!({"nodeGroups": [{"name": "a", "instanceTypes": ["m7g.large"], "userData": 31337424242_i64}]}));
+    let e = decode::<ClusterArgs>(&tree).unwrap_err();
+    assert!(!e.message.contains("31337424242"), "{}", e.message);
+    let e = decode::<ClusterArgs>(&from_json(&json!({"nodeGroups": [{"name": "a", "instanceTypes": ["m7g.large"], "userData": false}]}))).unwrap_err();
+    assert!(e.message.contains("secret"), "{}", e.message);
+    // The provider config's credentials.
+    for (k, v) in [("secretKey", json!(987_654_321_012_i64)), ("accessKey", json!(true)), ("token", json!(["tok-SECRET"]))] {
+        let e = decode::<crate::model::ProviderConfig>(&from_json(&json!({ k: v }))).unwrap_err();
+        assert!(!e.message.contains("987654321012") && !e.message.contains("tok-SECRET") && !e.message.contains("true"), "{k}: {}", e.message);
+    }
+    let e = decode::<crate::model::ProviderConfig>(&from_json(&json!({"assumeRole": {"roleArn": "arn:aws:iam::1:role/r", "externalId": 123_456_789_i64}})))
+        .unwrap_err();
+    assert!(!e.message.contains("123456789"), "{}", e.message);
+    // Other values are still quoted (they help).
+    let e = decode::<ClusterArgs>(&from_json(&json!({"nodeGroups": [{"name": "a", "instanceTypes": ["m7g.large"], "capacityType": "spot"}]}))).unwrap_err();
+    assert!(e.message.contains("`spot`"), "{}", e.message);
+}
+
+#[test]
 fn explicit_null_pod_cidr_is_kept() {
     let tree = from_json(&json!({"network": {"podCidr": null}}));
     let d = decode::<ClusterArgs>(&tree).unwrap();

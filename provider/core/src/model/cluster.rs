@@ -53,7 +53,7 @@ pub struct ClusterArgs {
     /// A permissions boundary policy ARN applied to every IAM role created.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permissions_boundary: Option<String>,
-    /// Tags on every resource, in addition to `secure-eks:cluster=<name>`.
+    /// Tags on every resource, in addition to `secure-eks:cluster=<owner>` (the `owner` output).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<BTreeMap<String, String>>,
     /// How the preview-time policy behaves: waivers and the handling of unknown values.
@@ -205,8 +205,9 @@ pub struct NodeGroup {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub imds_hop_limit: Option<i64>,
     /// Extra node configuration (a nodeadm NodeConfig or a MIME part) merged into the rendered user
-    /// data. Checked for leaked Output text.
+    /// data. Checked for leaked Output text. Secret: it can carry bootstrap credentials.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("secret" = true))]
     pub user_data: Option<String>,
 }
 
@@ -451,5 +452,46 @@ impl<T: JsonSchema> JsonSchema for Nullable<T> {
 
     fn json_schema(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
         <Option<T>>::json_schema(g)
+    }
+}
+
+impl crate::codec::SecretFields for ClusterArgs {
+    const SECRET_FIELDS: &'static [&'static str] = &["userData"];
+}
+
+#[cfg(test)]
+mod secret_fields_tests {
+    use crate::codec::SecretFields;
+
+    /// The property names a JSON Schema marks `"secret": true`.
+    fn schema_secrets(schema: &serde_json::Value, out: &mut std::collections::BTreeSet<String>) {
+        match schema {
+            serde_json::Value::Object(m) => {
+                if let Some(serde_json::Value::Object(props)) = m.get("properties") {
+                    for (k, v) in props {
+                        if v.get("secret") == Some(&serde_json::Value::Bool(true)) {
+                            out.insert(k.clone());
+                        }
+                    }
+                }
+                m.values().for_each(|v| schema_secrets(v, out));
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|v| schema_secrets(v, out)),
+            _ => {}
+        }
+    }
+
+    fn check<T: schemars::JsonSchema + SecretFields>() {
+        let schema = schemars::schema_for!(T);
+        let mut found = std::collections::BTreeSet::new();
+        schema_secrets(schema.as_value(), &mut found);
+        let listed: std::collections::BTreeSet<String> = T::SECRET_FIELDS.iter().map(|s| s.to_string()).collect();
+        assert_eq!(found, listed);
+    }
+
+    #[test]
+    fn secret_fields_are_the_schemas() {
+        check::<super::ClusterArgs>();
+        check::<crate::model::ProviderConfig>();
     }
 }

@@ -6,7 +6,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// Configuration of the secure-eks provider: where AWS is and who we are there.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+// `Debug` (below) shows `[redacted]` for the credentials.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProviderConfig {
     /// The one AWS region everything lives in. Falls back to `AWS_REGION`, then `AWS_DEFAULT_REGION`;
@@ -52,7 +53,8 @@ pub struct ProviderConfig {
 }
 
 /// A role to assume before calling AWS.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+// `Debug` (below) shows `[redacted]` for the external id.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AssumeRole {
     /// The ARN of the role to assume.
@@ -66,5 +68,65 @@ pub struct AssumeRole {
     pub external_id: Option<String>,
 }
 
+/// `[redacted]` for a secret that is set.
+fn redact(v: &Option<String>) -> Option<&'static str> {
+    v.as_ref().map(|_| "[redacted]")
+}
+
+impl std::fmt::Debug for ProviderConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProviderConfig")
+            .field("region", &self.region)
+            .field("profile", &self.profile)
+            .field("access_key", &redact(&self.access_key))
+            .field("secret_key", &redact(&self.secret_key))
+            .field("token", &redact(&self.token))
+            .field("assume_role", &self.assume_role)
+            .field("endpoints", &self.endpoints)
+            .field("allowed_account_ids", &self.allowed_account_ids)
+            .field("skip_credentials_validation", &self.skip_credentials_validation)
+            .field("default_tags", &self.default_tags)
+            .field("version", &self.version)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for AssumeRole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AssumeRole")
+            .field("role_arn", &self.role_arn)
+            .field("session_name", &self.session_name)
+            .field("external_id", &redact(&self.external_id))
+            .finish()
+    }
+}
+
+impl crate::codec::SecretFields for ProviderConfig {
+    const SECRET_FIELDS: &'static [&'static str] = &["accessKey", "secretKey", "token", "externalId"];
+}
+
 /// The AWS services whose endpoints can be overridden.
 pub const ENDPOINT_SERVICES: [&str; 7] = ["ec2", "iam", "eks", "ssm", "sts", "kms", "logs"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_a_secret() {
+        let cfg = ProviderConfig {
+            access_key: Some("AKIAEXAMPLEACCESSKEY".into()),
+            secret_key: Some("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".into()),
+            token: Some("FwoGZXIvYXdzEXAMPLETOKEN".into()),
+            assume_role: Some(AssumeRole { role_arn: "arn:aws:iam::123456789012:role/deploy".into(), session_name: None, external_id: Some("ext-id-EXAMPLE".into()) }),
+            region: Some("eu-west-1".into()),
+            ..Default::default()
+        };
+        let text = format!("{cfg:?} {cfg:#?}");
+        for secret in ["AKIAEXAMPLEACCESSKEY", "wJalrXUtnFEMI", "FwoGZXIvYXdzEXAMPLETOKEN", "ext-id-EXAMPLE"] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+        // The rest stays readable.
+        assert!(text.contains("eu-west-1") && text.contains("role/deploy") && text.contains("[redacted]"), "{text}");
+    }
+}

@@ -76,6 +76,12 @@ pub struct ClusterOutputs {
     /// What the preview-time policy found.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy_report: Option<PolicyReport>,
+    /// The value of the `secure-eks:cluster` ownership tag on every resource of this cluster
+    /// (`<clusterName>@<region>/<hash>`, unique per region and stack; the plain cluster name for a
+    /// stack whose resources were created before owners were recorded). Only resources carrying
+    /// it are adopted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
     /// Every AWS resource this cluster owns, by plan step id (e.g. `subnet/node/us-east-1a`).
     /// Used to resume a partial `up`, to refresh, and to delete exactly what was created.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -139,9 +139,18 @@ pub fn endpoint_services(autoscaler: bool, extra: &[String]) -> Vec<String> {
     services
 }
 
-/// Plan a cluster. `default_tags` come from the provider config.
+/// Plan a cluster whose owner is its name (a stack made before owners existed, and tests).
+/// `default_tags` come from the provider config.
 pub fn plan(spec: &ClusterArgs, region: &str, default_tags: &BTreeMap<String, String>) -> Result<Plan, PlanError> {
+    plan_owned(spec, region, default_tags, None)
+}
+
+/// Plan a cluster owned by `owner` (see [`super::names`]; `None`: the cluster name): the value of
+/// the `secure-eks:cluster` tag on everything, and the hash in the IAM role names.
+pub fn plan_owned(spec: &ClusterArgs, region: &str, default_tags: &BTreeMap<String, String>, owner: Option<&str>) -> Result<Plan, PlanError> {
     let name = spec.cluster_name.clone().ok_or(PlanError::Missing("clusterName"))?;
+    let owner = owner.unwrap_or(&name).to_string();
+    let role_name = |what: &str| super::names::role_name(&name, &owner, what);
     let version = spec.kubernetes_version.clone().ok_or(PlanError::Missing("kubernetesVersion"))?;
     let net = spec.network.clone().unwrap_or_default();
     let azs = net.availability_zones.clone().ok_or(PlanError::Missing("network.availabilityZones"))?;
@@ -149,7 +158,7 @@ pub fn plan(spec: &ClusterArgs, region: &str, default_tags: &BTreeMap<String, St
     let boundary = spec.permissions_boundary.clone();
     let mut tags = default_tags.clone();
     tags.extend(spec.tags.clone().unwrap_or_default());
-    tags.insert("secure-eks:cluster".into(), name.clone());
+    tags.insert("secure-eks:cluster".into(), owner.clone());
 
     let mut b = Builder { steps: Vec::new() };
     let pod_cidr = net.pod_cidr.as_ref().cloned();
@@ -305,7 +314,7 @@ pub fn plan(spec: &ClusterArgs, region: &str, default_tags: &BTreeMap<String, St
     let cluster_role = b.add(
         "role/cluster",
         Action::Role {
-            name: format!("{name}-cluster"),
+            name: role_name("cluster"),
             trust_policy: service_trust("eks.amazonaws.com"),
             managed_policies: managed(&["AmazonEKSClusterPolicy", "AmazonEKSVPCResourceController"]),
             inline_policy: None,
@@ -316,7 +325,7 @@ pub fn plan(spec: &ClusterArgs, region: &str, default_tags: &BTreeMap<String, St
     let node_role = b.add(
         "role/node",
         Action::Role {
-            name: format!("{name}-node"),
+            name: role_name("node"),
             trust_policy: service_trust("ec2.amazonaws.com"),
             managed_policies: managed(&["AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly", "AmazonEKS_CNI_Policy", "AmazonSSMManagedInstanceCore"]),
             inline_policy: None,
@@ -405,7 +414,7 @@ pub fn plan(spec: &ClusterArgs, region: &str, default_tags: &BTreeMap<String, St
         let lt = b.add(
             format!("lt/{}", ng.name),
             Action::LaunchTemplate(LaunchTemplateAction {
-                name: format!("{name}-{}", ng.name),
+                name: super::names::launch_template_name(&name, &ng.name),
                 hop_limit: ng.imds_hop_limit.unwrap_or(2),
                 disk_size_gib: ng.disk_size_gib.unwrap_or(50),
                 ami_id: ng.ami_id.clone(),
@@ -471,7 +480,7 @@ pub fn plan(spec: &ClusterArgs, region: &str, default_tags: &BTreeMap<String, St
         b.add(
             "role/autoscaler",
             Action::Role {
-                name: format!("{name}-cluster-autoscaler"),
+                name: role_name("cluster-autoscaler"),
                 trust_policy: irsa_trust(&ns, &sa),
                 managed_policies: vec![],
                 inline_policy: Some(autoscaler_policy(&name)),
@@ -484,7 +493,7 @@ pub fn plan(spec: &ClusterArgs, region: &str, default_tags: &BTreeMap<String, St
         b.add(
             format!("role/sa/{}/{}", r.namespace, r.name),
             Action::Role {
-                name: format!("{name}-sa-{i}"),
+                name: role_name(&format!("sa-{i}")),
                 trust_policy: irsa_trust(&r.namespace, &r.name),
                 managed_policies: r.policy_arns.clone().unwrap_or_default(),
                 inline_policy: r.inline_policy.clone(),

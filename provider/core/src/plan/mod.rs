@@ -10,10 +10,11 @@ use std::fmt::Write as _;
 mod build;
 mod cidr;
 mod imported;
+pub mod names;
 mod observed;
 mod outputs;
 
-pub use build::{endpoint_services, partition, plan, PlanError};
+pub use build::{endpoint_services, partition, plan, plan_owned, PlanError};
 pub use cidr::Ipv4Cidr;
 pub use imported::{inputs_from, ObservedCluster, ObservedNodeGroup, ObservedVpc};
 pub use observed::{apply_drift, input_drift, keys as drift_keys, Drift};
@@ -278,17 +279,23 @@ pub struct Step {
 /// The whole plan.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
-    /// The cluster name (also the value of the `secure-eks:cluster` tag).
+    /// The cluster name.
     pub cluster_name: String,
     /// The region.
     pub region: String,
-    /// Tags on every resource (user tags, default tags, `secure-eks:cluster`).
+    /// Tags on every resource (user tags, default tags, and `secure-eks:cluster` = the owner, see
+    /// [`names`]).
     pub tags: BTreeMap<String, String>,
     /// Steps in a topological order (every dependency comes earlier).
     pub steps: Vec<Step>,
 }
 
 impl Plan {
+    /// The owner: the value of the `secure-eks:cluster` tag (the cluster name when unset).
+    pub fn owner(&self) -> &str {
+        self.tags.get("secure-eks:cluster").map_or(self.cluster_name.as_str(), String::as_str)
+    }
+
     /// A step by id.
     pub fn step(&self, id: &str) -> Option<&Step> {
         self.steps.iter().find(|s| s.id == id)

@@ -87,6 +87,7 @@ pub fn assemble(plan: &Plan, outs: &StepOutputs) -> ClusterOutputs {
         addon_versions: (!addons.is_empty()).then_some(addons),
         node_groups: (!node_groups.is_empty()).then_some(node_groups),
         policy_report: None,
+        owner: Some(plan.owner().to_string()),
         aws_resources: (!outs.is_empty()).then(|| outs.clone()),
     }
 }

@@ -33,6 +33,7 @@ mod cp_002_public_cidrs;
 mod cp_003_private_access;
 mod cp_004_version;
 mod cp_005_version_jump;
+mod cp_006_cluster_name;
 mod iam_010_irsa_subjects;
 mod iam_011_role_policies;
 mod iam_020_access_entries;
@@ -260,7 +261,7 @@ pub fn catalogue() -> &'static [&'static dyn Rule] {
     &CATALOGUE
 }
 
-static CATALOGUE: [&dyn Rule; 40] = [
+static CATALOGUE: [&dyn Rule; 41] = [
     &aws_net_011_existing_subnets::RULE,
     &aws_node_014_pinned_ami_arch::RULE,
     &aws_node_012_instance_types::RULE,
@@ -277,6 +278,7 @@ static CATALOGUE: [&dyn Rule; 40] = [
         &cp_003_private_access::RULE,
         &cp_004_version::RULE,
         &cp_005_version_jump::RULE,
+        &cp_006_cluster_name::RULE,
         &iam_010_irsa_subjects::RULE,
         &iam_011_role_policies::RULE,
         &iam_020_access_entries::RULE,

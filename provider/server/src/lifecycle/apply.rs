@@ -22,7 +22,7 @@ pub async fn create(run: &Run, props: &PropertyMap) -> Result<(String, PropertyM
 /// Update: converge the recorded resources (`olds`, the current outputs) to `news`. `old_inputs`
 /// are the last run's inputs: when their tags differ, every resource is retagged.
 pub async fn update(run: &Run, news: &PropertyMap, olds: &PropertyMap, old_inputs: PropertyMap) -> Result<PropertyMap> {
-    let old_tags = spec_and_plan(&old_inputs, &run.configured).ok().map(|(_, p)| p.tags);
+    let old_tags = spec_and_plan(&old_inputs, &run.configured, &run.urn, olds).ok().map(|(_, p)| p.tags);
     let (_, outputs) = apply(run, news, olds, old_tags.map(|t| (t, old_inputs))).await?;
     Ok(outputs)
 }
@@ -34,7 +34,7 @@ pub async fn delete(run: &Run, outputs: &PropertyMap, inputs: &PropertyMap) -> R
     if steps.is_empty() {
         return Ok(());
     }
-    let (_, plan) = spec_and_plan(inputs, &run.configured)?;
+    let (_, plan) = spec_and_plan(inputs, &run.configured, &run.urn, outputs)?;
     let (result, timed_out) = run.timeout.run(&run.cancel, run.configured.aws.destroy(&plan, &steps, &run.cancel, &run.progress)).await;
     result.map_err(|e| if timed_out { timed_out_error(run, e) } else { e }).map_err(|e| {
         ProviderError::FailedPrecondition(format!(
@@ -46,13 +46,13 @@ pub async fn delete(run: &Run, outputs: &PropertyMap, inputs: &PropertyMap) -> R
 
 /// The inputs decoded once: the spec with its defaults, its plan, and the gate on every rule
 /// (the deferred and AWS-backed ones with real values) before the first mutating call.
-async fn plan_and_gate(run: &Run, props: &PropertyMap) -> Result<(Plan, PolicyReport)> {
+async fn plan_and_gate(run: &Run, props: &PropertyMap, olds: &PropertyMap) -> Result<(Plan, PolicyReport)> {
     let configured = &run.configured;
     let prepared = prepare(props, &PropertyMap::new(), Autoname::Disabled, Some(&configured.region)).map_err(|e| invalid(&e))?;
     if !prepared.annotations.unknowns.is_empty() {
         return Err(ProviderError::Internal("unknown values outside preview".into()));
     }
-    let plan = plan_of(&prepared.spec, configured)?;
+    let plan = plan_of(&prepared.spec, configured, &run.urn, olds)?;
     let report = prepared.gate(configured).await?;
     Ok((plan, report))
 }
@@ -67,7 +67,7 @@ async fn apply(
     retag: Option<(BTreeMap<String, String>, PropertyMap)>,
 ) -> Result<(String, PropertyMap)> {
     let configured = &run.configured;
-    let (plan, report) = plan_and_gate(run, props).await?;
+    let (plan, report) = plan_and_gate(run, props, olds).await?;
     let prior = recorded(olds);
     let (progress, cancel) = (&run.progress, &run.cancel);
     // Past the deadline the run is cancelled and then awaited: it reports every resource it

@@ -51,6 +51,8 @@ pub struct Configured {
 
 /// How one run is driven: where its progress lines go, what cancels it, and its time limit.
 pub struct Run {
+    /// The resource's URN (the scope of the owner id of a new cluster).
+    pub urn: String,
     /// The configured provider.
     pub configured: Arc<Configured>,
     /// Progress lines for the engine.

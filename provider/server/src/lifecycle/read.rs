@@ -34,7 +34,7 @@ pub async fn read(run: &Run, id: &str, outputs: &PropertyMap, inputs: &PropertyM
     if outputs.is_empty() || inputs.is_empty() {
         return run.timeout.read(import(run, id, configured)).await?.map(|r| (r, Notes::new()));
     }
-    let (spec, plan) = spec_and_plan(inputs, configured)?;
+    let (spec, plan) = spec_and_plan(inputs, configured, &run.urn, outputs)?;
     let steps = recorded(outputs);
     let fresh = run.timeout.read(configured.aws.refresh(&plan, &steps)).await?.map_err(|e| ProviderError::FailedPrecondition(e.to_string()))?;
     if !fresh.iter().any(|(k, o)| !is_existing(&plan, k, o)) {
@@ -80,7 +80,9 @@ async fn import(run: &Run, id: &str, configured: &Configured) -> Result<Read> {
             spec.tags = None;
         }
     }
-    let plan = secure_eks_core::plan::plan(&spec, &configured.region, &defaults)
+    // Adopt by the owner the cluster carries (`observe_cluster` checked it is one of this name).
+    let owner = observed.tags.get("secure-eks:cluster").cloned();
+    let plan = secure_eks_core::plan::plan_owned(&spec, &configured.region, &defaults, owner.as_deref())
         .map_err(|e| ProviderError::FailedPrecondition(format!("import of cluster {id}: {e}")))?;
     let steps = configured.aws.import(&plan, &run.progress).await.map_err(|e| {
         ProviderError::FailedPrecondition(format!(

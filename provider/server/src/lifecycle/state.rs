@@ -12,20 +12,27 @@ use super::checks::invalid;
 use super::{Configured, Result};
 use crate::errors::ProviderError;
 
-/// The plan of a checked spec.
-pub(super) fn plan_of(spec: &ClusterArgs, configured: &Configured) -> Result<Plan> {
+/// The plan of a checked spec, owned by the owner recorded in `outputs` (else a new one for this
+/// URN and region, or the cluster name for a stack made before owners were recorded:
+/// `plan::names::resolve_owner`).
+pub(super) fn plan_of(spec: &ClusterArgs, configured: &Configured, urn: &str, outputs: &PropertyMap) -> Result<Plan> {
     let tags = configured.config.default_tags.clone().unwrap_or_default();
-    secure_eks_core::plan::plan(spec, &configured.region, &tags).map_err(|e| ProviderError::InvalidArgument(e.to_string()))
+    let recorded_owner = outputs.get("owner").map(|v| codec::strip(&v.unsecret()).0).and_then(|j| j.as_str().map(str::to_string));
+    let owner = spec.cluster_name.as_deref().map(|name| {
+        secure_eks_core::plan::names::resolve_owner(recorded_owner.as_deref(), !recorded(outputs).is_empty(), urn, &configured.region, name)
+    });
+    secure_eks_core::plan::plan_owned(spec, &configured.region, &tags, owner.as_deref()).map_err(|e| ProviderError::InvalidArgument(e.to_string()))
 }
 
-/// The checked spec (with its defaults) of fully known inputs, and its plan.
-pub(super) fn spec_and_plan(props: &PropertyMap, configured: &Configured) -> Result<(ClusterArgs, Plan)> {
+/// The checked spec (with its defaults) of fully known inputs, and its plan (owner as in
+/// [`plan_of`]).
+pub(super) fn spec_and_plan(props: &PropertyMap, configured: &Configured, urn: &str, outputs: &PropertyMap) -> Result<(ClusterArgs, Plan)> {
     let decoded = codec::decode::<ClusterArgs>(&Value::Object(props.clone())).map_err(|e| invalid(&e))?;
     if !decoded.annotations.unknowns.is_empty() {
         return Err(ProviderError::Internal("unknown values outside preview".into()));
     }
     let spec = decoded.value.with_defaults(Autoname::Disabled, Some(&configured.region));
-    let plan = plan_of(&spec, configured)?;
+    let plan = plan_of(&spec, configured, urn, outputs)?;
     Ok((spec, plan))
 }
 
@@ -69,12 +76,12 @@ pub struct DiffOutcome {
 
 /// Diff old and new inputs; with the provider configured and the new inputs fully known, also
 /// the planned parts that the recorded outputs lack (after a refresh found them gone).
-pub fn diff(configured: Option<&Configured>, old_inputs: &PropertyMap, old_outputs: &PropertyMap, news: &PropertyMap) -> DiffOutcome {
+pub fn diff(configured: Option<&Configured>, urn: &str, old_inputs: &PropertyMap, old_outputs: &PropertyMap, news: &PropertyMap) -> DiffOutcome {
     let inputs = input_diff(old_inputs, news);
     let missing = match configured {
         Some(c) if old_outputs.contains_key("awsResources") && !news.values().any(Value::contains_unknowns) => {
             let steps = recorded(old_outputs);
-            spec_and_plan(news, c)
+            spec_and_plan(news, c, urn, old_outputs)
                 .map(|(_, plan)| plan.steps.iter().filter(|s| !steps.contains_key(&s.id)).map(|s| s.id.clone()).collect())
                 .unwrap_or_default()
         }
