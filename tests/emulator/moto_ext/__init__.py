@@ -13,6 +13,14 @@ from . import eks_nodegroups  # noqa: F401
 from . import ssm_amis  # noqa: F401
 from . import iam_policies  # noqa: F401
 from . import logs_kms  # noqa: F401
+from . import clock  # noqa: F401
+from . import ec2_zones  # noqa: F401
+from . import ec2_endpoints  # noqa: F401
+from . import ec2_nat  # noqa: F401
+from . import ec2_deps  # noqa: F401
+from . import eks_lifecycle  # noqa: F401  (wraps eks_cluster / eks_nodegroups / eks_addons: import after them)
+from . import eks_nodejoin  # noqa: F401
+from . import k8s_hooks  # noqa: F401
 from .middleware import ClientTokenMiddleware, FaultMiddleware
 
 

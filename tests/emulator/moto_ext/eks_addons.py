@@ -7,7 +7,7 @@ from moto.core.responses import ActionResult
 from moto.eks.exceptions import ResourceInUseException, ResourceNotFoundException
 from moto.eks.responses import EKSResponse
 
-from .common import _cluster, _ext, _now, _update
+from .common import _cluster, _ext, _now, _update, refuse_if_busy
 
 ADDON_VERSIONS = {
     "vpc-cni": ["v1.19.2-eksbuild.1", "v1.18.3-eksbuild.1"],
@@ -63,6 +63,8 @@ def update_addon(self):
     a = _ext(self)["addons"].get(c.name, {}).get(self._get_param("addonName"))
     if a is None:
         raise ResourceNotFoundException(clusterName=c.name, nodegroupName=None, fargateProfileName=None, addonName=self._get_param("addonName"))
+    scope = ("addon", a["addonName"])
+    refuse_if_busy(self, c, scope)
     params = []
     for k in ("addonVersion", "serviceAccountRoleArn", "configurationValues"):
         v = self._get_param(k)
@@ -70,7 +72,14 @@ def update_addon(self):
             a[k] = v
             params.append({"type": k[0].upper() + k[1:], "value": str(v)})
     a["modifiedAt"] = _now()
-    return ActionResult({"update": _update(self, c, "AddonUpdate", params)})
+    if a["status"] in ("ACTIVE", "DEGRADED"):
+        a["status"] = "UPDATING"
+
+    def done():
+        if a["status"] == "UPDATING":
+            a["status"] = "ACTIVE"
+
+    return ActionResult({"update": _update(self, c, "AddonUpdate", params, scope=scope, on_done=done)})
 
 
 def delete_addon(self):

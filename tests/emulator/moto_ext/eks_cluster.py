@@ -8,13 +8,16 @@ from moto.core.responses import ActionResult
 from moto.eks.exceptions import InvalidParameterException, InvalidRequestException, ResourceNotFoundException
 from moto.eks.responses import EKSResponse
 
-from .common import _cluster, _ext, _update
+from .common import _cluster, _ext, _update, refuse_if_busy
 
 def update_cluster_version(self):
     c = _cluster(self)
     v = self._get_param("version")
-    c.version = v
-    return ActionResult({"update": _update(self, c, "VersionUpdate", [{"type": "Version", "value": v}, {"type": "PlatformVersion", "value": "eks.1"}])})
+
+    def done():  # the control plane runs the new version once the update has finished
+        c.version = v
+
+    return ActionResult({"update": _update(self, c, "VersionUpdate", [{"type": "Version", "value": v}, {"type": "PlatformVersion", "value": "eks.1"}], on_done=done)})
 
 
 
@@ -96,6 +99,7 @@ def create_cluster(self):
 
 def update_cluster_config_v2(self):
     c = _cluster(self)
+    refuse_if_busy(self, c, ("cluster",))
     vpc = self._get_param("resourcesVpcConfig")
     ac = self._get_param("accessConfig")
     up = self._get_param("upgradePolicy")
@@ -133,6 +137,7 @@ def update_cluster_config_v2(self):
 
 def update_cluster_version_checked(self):
     c = _cluster(self)
+    refuse_if_busy(self, c, ("cluster",))
     v = self._get_param("version")
     try:
         cur_minor = int(str(c.version).split(".")[1])
@@ -149,6 +154,7 @@ def update_cluster_version_checked(self):
 
 def associate_encryption_config(self):
     c = _cluster(self)
+    refuse_if_busy(self, c, ("cluster",))
     if c.encryption_config:
         raise InvalidRequestException(
             clusterName=c.name, nodegroupName=None, fargateProfileName=None, addonName=None,

@@ -1,10 +1,25 @@
 """EKS managed node groups: version defaults to the cluster's, no invented remoteAccess,
 updateConfig kept, UpdateNodegroupVersion."""
 from moto.core.responses import ActionResult
-from moto.eks.exceptions import ResourceNotFoundException
+from moto.eks.exceptions import InvalidParameterException, ResourceNotFoundException
 from moto.eks.responses import EKSResponse
 
-from .common import _cluster, _now, _update
+from .common import _cluster, _now, _update, refuse_if_busy
+
+
+def _minor(v):
+    try:
+        major, minor = str(v).split(".")[:2]
+        return int(major), int(minor)
+    except ValueError:
+        return (0, 0)
+
+
+def newer_than(a, b):
+    """Kubernetes version a is newer than b. Nodes may never be newer than the control plane:
+    https://docs.aws.amazon.com/eks/latest/userguide/update-managed-node-group.html,
+    https://kubernetes.io/releases/version-skew-policy/#kubelet"""
+    return _minor(a) > _minor(b)
 
 _orig_create_nodegroup = EKSResponse.create_nodegroup
 
@@ -33,8 +48,15 @@ def update_nodegroup_version(self):
             clusterName=c.name, nodegroupName=name, fargateProfileName=None, addonName=None,
             message=f"No node group found for name: {name}.",
         )
+    scope = ("nodegroup", name)
+    refuse_if_busy(self, c, scope)
     params = []
     ver = self._get_param("version")
+    if ver and newer_than(ver, c.version):
+        raise InvalidParameterException(
+            clusterName=c.name, nodegroupName=name, fargateProfileName=None, addonName=None,
+            message=f"Requested Nodegroup version {ver} is newer than the cluster version {c.version}",
+        )
     rel = self._get_param("releaseVersion")
     lt = self._get_param("launchTemplate")
     ng.version = ver or c.version
@@ -46,7 +68,14 @@ def update_nodegroup_version(self):
         ng.launch_template = dict(ng.launch_template or {}, **lt)
         params.append({"type": "LaunchTemplateVersion", "value": str(lt.get("version"))})
     ng.modified_at = _now()
-    return ActionResult({"update": _update(self, c, "VersionUpdate", params)})
+    if ng.status == "ACTIVE":
+        ng.status = "UPDATING"
+
+    def done():
+        if ng.status == "UPDATING":
+            ng.status = "ACTIVE"
+
+    return ActionResult({"update": _update(self, c, "VersionUpdate", params, scope=scope, on_done=done)})
 
 
 EKSResponse.create_nodegroup = create_nodegroup

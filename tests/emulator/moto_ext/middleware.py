@@ -12,6 +12,42 @@ client-token idempotency."""
 import io, json, re, threading, time
 from urllib.parse import parse_qs
 
+from . import clock, ec2_endpoints, ec2_zones, k8s_hooks
+
+
+def _json(start_response, obj, status="200 OK"):
+    out = json.dumps(obj).encode()
+    start_response(status, [("Content-Type", "application/json")])
+    return [out]
+
+
+def _body(environ):
+    size = int(environ.get("CONTENT_LENGTH") or 0)
+    return environ["wsgi.input"].read(size) if size else b""
+
+
+def _emulator_api(environ, start_response, path):
+    """/_time, /_k8s/*, /_endpoint_services (see README)."""
+    method = environ["REQUEST_METHOD"]
+    if path == "/_time":
+        if method == "POST":
+            try:
+                clock.set_scale(json.loads(_body(environ) or b"{}").get("scale", clock.scale()))
+            except (ValueError, TypeError) as e:
+                return _json(start_response, {"message": str(e)}, "400 Bad Request")
+        return _json(start_response, {"scale": clock.scale(), "pending": clock.pending()})
+    if path == "/_endpoint_services":
+        with _lock:
+            if method == "DELETE":
+                ec2_endpoints.HIDDEN.clear()
+            elif method == "POST":
+                r = json.loads(_body(environ) or b"{}")
+                ec2_endpoints.HIDDEN.setdefault(r.get("region", "us-east-1"), set()).update(r.get("remove", []))
+            out = {k: sorted(v) for k, v in ec2_endpoints.HIDDEN.items()}
+        return _json(start_response, out)
+    clock.tick()
+    return k8s_hooks.handle(environ, start_response)
+
 _rules, _lock = [], threading.Lock()
 _requests = []
 
@@ -81,6 +117,14 @@ class FaultMiddleware:
                 out = json.dumps(_rules).encode()
             start_response("200 OK", [("Content-Type", "application/json")])
             return [out]
+        if path == "/_time" or path == "/_endpoint_services" or path.startswith("/_k8s/"):
+            return _emulator_api(environ, start_response, path)
+        if path.startswith("/moto-api/reset"):
+            clock.reset()
+            ec2_zones.reset()
+            ec2_endpoints.reset()
+        else:
+            clock.tick()
         if path == "/_requests":
             with _lock:
                 if environ["REQUEST_METHOD"] == "DELETE":
