@@ -33,7 +33,7 @@ step "generated SDKs are fresh and build (nodejs tsc, python wheel, go build/vet
 scripts/check-sdk.sh 2>&1 | tee -a "$log"
 
 step "emulator smoke test"
-"$SECURE_EKS_EMULATOR_PYTHON" -m pytest -q -p no:cacheprovider tests/emulator/smoke_test.py 2>&1 | tee -a "$log"
+"$SECURE_EKS_EMULATOR_PYTHON" -m pytest -q -p no:cacheprovider tests/emulator/smoke_test.py tests/emulator/fidelity_test.py 2>&1 | tee -a "$log"
 
 step "fuzz: 1,000,000 hostile inputs through the pure Check path (release build of the core only)"
 SECURE_EKS_FUZZ_CASES="${SECURE_EKS_FUZZ_CASES_CI:-1000000}" \
