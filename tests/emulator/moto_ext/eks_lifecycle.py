@@ -321,11 +321,9 @@ def describe_addon(self):
                 "message": "The add-on is unhealthy because it doesn't have the desired number of replicas.",
                 "resourceIds": [],
             }]}
-            a["_why"] = issue
         else:
             a["status"] = "ACTIVE"
             a["health"] = {"issues": []}
-            a.pop("_why", None)
     return res
 
 
