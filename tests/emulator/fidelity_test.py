@@ -632,3 +632,24 @@ def test_guardduty_hook_leaves_its_endpoint_and_sg(endpoint, client):
     with pytest.raises(ClientError) as e:  # the VPC can't go while they exist
         ec2.delete_vpc(VpcId=net["vpc"])
     assert _code(e) == "DependencyViolation"
+
+
+def test_load_balancer_controller_needs_exactly_one_tagged_node_sg(endpoint, client):
+    net = _network(client, private=False, s3=False, nat=True)
+    eks = _cluster(client, net)
+    ec2 = client("ec2")
+    a = ec2.create_security_group(GroupName="node-a", Description="a", VpcId=net["vpc"])["GroupId"]
+    b = ec2.create_security_group(GroupName="node-b", Description="b", VpcId=net["vpc"])["GroupId"]
+    lt = ec2.create_launch_template(LaunchTemplateName="lt", LaunchTemplateData={"SecurityGroupIds": [a, b]})
+    _nodegroup(client, eks, net, launchTemplate={"id": lt["LaunchTemplate"]["LaunchTemplateId"], "version": "1"})
+    status, out = _http(endpoint + "/_k8s/loadbalancer", "POST", {"cluster": "c1"})
+    assert status == 409 and "expect exactly one securityGroup tagged with kubernetes.io/cluster/c1" in out["message"]
+    ec2.create_tags(Resources=[b], Tags=[{"Key": "kubernetes.io/cluster/c1", "Value": "owned"}])
+    status, lb = _http(endpoint + "/_k8s/loadbalancer", "POST", {"cluster": "c1"})
+    assert status == 200
+    rules = ec2.describe_security_groups(GroupIds=[b])["SecurityGroups"][0]["IpPermissions"]
+    assert any(p.get("UserIdGroupPairs", [{}])[0].get("GroupId") == lb["securityGroupId"] for p in rules if p.get("UserIdGroupPairs"))
+    client("elbv2").delete_load_balancer(LoadBalancerArn=lb["loadBalancerArn"])
+    with pytest.raises(ClientError) as e:  # still referenced by the node SG's rule
+        ec2.delete_security_group(GroupId=lb["securityGroupId"])
+    assert _code(e) == "DependencyViolation"

@@ -8,6 +8,8 @@ Sources:
 - DeleteSecurityGroup: "If you attempt to delete a security group that is associated with an
   instance or network interface, ... DependencyViolation" (`resource <sg> has a dependent object`).
   https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DeleteSecurityGroup.html
+- A group referenced by another group's rule: same DependencyViolation
+  (https://docs.aws.amazon.com/vpc/latest/userguide/deleting-security-groups.html).
 - DeleteVpc: "You must detach or delete all gateways and resources that are associated with the VPC
   before you can delete it, for example, ... security groups, network ACLs, route tables"
   (`DependencyViolation: The vpc '<id>' has dependencies and cannot be deleted.`)
@@ -23,6 +25,22 @@ def enis_in_subnet(backend, subnet_id):
 
 def enis_with_group(backend, group_id):
     return [e for e in list(backend.enis.values()) if any(g.id == group_id for g in (e.group_set or []))]
+
+
+def referencing_groups(backend, group_id):
+    """Other security groups with a rule that names `group_id` as its source or destination: "you
+    can't delete a security group that is referenced by a rule in another security group"
+    (https://docs.aws.amazon.com/vpc/latest/userguide/deleting-security-groups.html)."""
+    out = []
+    for groups in list(backend.groups.values()):
+        for g in list(groups.values()):
+            if g.id == group_id:
+                continue
+            for rule in list(g.ingress_rules) + list(g.egress_rules):
+                if (rule.source_group or {}).get("GroupId") == group_id:
+                    out.append(g.id)
+                    break
+    return out
 
 
 _orig_delete_subnet = EC2Backend.delete_subnet
@@ -41,7 +59,7 @@ def delete_security_group(self, name=None, group_id=None):
     if not gid and name:
         g = self.get_security_group_by_name_or_id(name)
         gid = g.id if g else None
-    if gid and enis_with_group(self, gid):
+    if gid and (enis_with_group(self, gid) or referencing_groups(self, gid)):
         raise DependencyViolationError(f"resource {gid} has a dependent object")
     return _orig_delete_sg(self, name=name, group_id=group_id)
 

@@ -44,8 +44,38 @@ def _subnets_vpc(ec2, cluster):
     return subnets, vpc_id
 
 
+class ControllerError(Exception):
+    """What the controller logs when it can't reconcile (the hook answers 409 with it)."""
+
+
+def _node_security_group(ec2, cluster):
+    """The SG the controller adds its ingress rule to, per node ENI: the only SG, or exactly one
+    tagged `kubernetes.io/cluster/<name>` (aws-load-balancer-controller#2902: `expect exactly one
+    securityGroup tagged with kubernetes.io/cluster/<name> for eni <eni>, got: [...]`)."""
+    key = f"kubernetes.io/cluster/{cluster.name}"
+    chosen = set()
+    for ng in cluster.nodegroups.values():
+        for eni_id in getattr(ng, "_enis", []):
+            eni = ec2.enis.get(eni_id)
+            if eni is None:
+                continue
+            groups = list(eni.group_set or [])
+            if len(groups) == 1:
+                chosen.add(groups[0].id)
+                continue
+            tagged = [g.id for g in groups if key in {t.get("key", t.get("Key")) for t in g.get_tags()}]
+            if len(tagged) != 1:
+                raise ControllerError(
+                    f"expect exactly one securityGroup tagged with {key} for eni {eni_id}, got: {sorted(tagged)} "
+                    f"(sgs: {sorted(g.id for g in groups)})"
+                )
+            chosen.add(tagged[0])
+    return sorted(chosen)
+
+
 def make_load_balancer(account, region, cluster):
     ec2 = ec2_backends[account][region]
+    node_sgs = _node_security_group(ec2, cluster)
     subnets, vpc_id = _subnets_vpc(ec2, cluster)
     suffix = uuid.uuid4().hex[:8]
     tags = {"elbv2.k8s.aws/cluster": cluster.name, "service.k8s.aws/stack": "default/web",
@@ -68,6 +98,11 @@ def make_load_balancer(account, region, cluster):
         eni.requester_managed = True
         enis.append(eni.id)
     lb._k8s_enis = enis
+    for gid in node_sgs:  # the controller lets the load balancer's SG reach the nodes
+        ec2.authorize_security_group_ingress(
+            group_name_or_id=gid, ip_protocol="tcp", from_port="0", to_port="65535", ip_ranges=[],
+            source_groups=[{"GroupId": sg.id}], prefix_list_ids=[], vpc_id=vpc_id,
+        )
     return {"loadBalancerArn": lb.arn, "targetGroupArn": tg.arn, "securityGroupId": sg.id, "networkInterfaceIds": enis}
 
 
@@ -121,7 +156,10 @@ def handle(environ, start_response):
     if cluster is None:
         status, out = "404 Not Found", {"message": f"no cluster {q.get('cluster')!r} in {region}"}
     elif path == "/_k8s/loadbalancer":
-        out = make_load_balancer(account, region, cluster)
+        try:
+            out = make_load_balancer(account, region, cluster)
+        except ControllerError as e:
+            status, out = "409 Conflict", {"message": str(e)}
     elif path == "/_k8s/guardduty":
         out = make_guardduty(account, region, cluster)
     elif path == "/_k8s/nodegroup":
