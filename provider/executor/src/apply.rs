@@ -183,7 +183,7 @@ async fn create(ctx: &Ctx, step: &Step) -> Result<(), StepError> {
         Action::RouteTable { subnets, default_route } => ec2::route_table(ctx, step, subnets, default_route.as_ref()).await,
         Action::SecurityGroup { role, description } => ec2::security_group(ctx, step, *role, description).await,
         Action::IngressRule { .. } => ec2::ingress_rule(ctx, step).await,
-        Action::GatewayEndpoint { service, route_tables } => ec2::gateway_endpoint(ctx, step, service, route_tables).await,
+        Action::GatewayEndpoint { service, route_tables, subnets } => ec2::gateway_endpoint(ctx, step, service, route_tables, subnets).await,
         Action::InterfaceEndpoint { service, subnets } => ec2::interface_endpoint(ctx, step, service, subnets).await,
         Action::KmsKey { alias } => kms::kms_key(ctx, step, alias).await,
         Action::ExistingKmsKey { arn } => kms::existing_kms_key(ctx, step, arn).await,
@@ -310,8 +310,25 @@ impl Aws {
         }
         let ctx = Ctx::new(self, plan, prior, Some(progress), cancel);
         ctx.say(format!("applying {} steps for cluster {}", plan.steps.len(), plan.cluster_name));
-        let nodes: Vec<Node> = plan.steps.iter().map(|s| Node { id: s.id.clone(), deps: s.deps.clone() }).collect();
-        let steps: Arc<Vec<Step>> = Arc::new(plan.steps.clone());
+        // Before any create: endpoints the region lacks are left out, those an existing VPC has
+        // are used; an existing VPC without DNS support fails here.
+        let pre = match ec2::preflight(&ctx).await {
+            Ok(p) => p,
+            Err(e) => return Err(ApplyError { done: prior.clone(), reasons: vec![format!("preflight: {e}")] }),
+        };
+        let mut left_out: BTreeSet<String> = pre.skipped.iter().map(|(id, _)| id.clone()).collect();
+        for (id, o) in pre.existing {
+            ctx.record(&id, o);
+            left_out.insert(id);
+        }
+        let run: Vec<Step> = plan
+            .steps
+            .iter()
+            .filter(|s| !left_out.contains(&s.id))
+            .map(|s| Step { deps: s.deps.iter().filter(|d| !left_out.contains(*d)).cloned().collect(), ..s.clone() })
+            .collect();
+        let nodes: Vec<Node> = run.iter().map(|s| Node { id: s.id.clone(), deps: s.deps.clone() }).collect();
+        let steps: Arc<Vec<Step>> = Arc::new(run);
         let outcome = graph::run(&nodes, graph::CONCURRENCY, cancel, |id| {
             let ctx = Arc::clone(&ctx);
             let steps = Arc::clone(&steps);

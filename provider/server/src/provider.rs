@@ -231,6 +231,17 @@ struct Prepared {
     olds: Option<ClusterArgs>,
 }
 
+/// `props` with `network.availabilityZones` set to `zones` when it has none.
+fn props_with_zones(props: &PropertyMap, zones: Option<&[String]>) -> PropertyMap {
+    let mut out = props.clone();
+    let Some(zones) = zones else { return out };
+    let net = out.entry("network".to_string()).or_insert_with(|| Value::Object(PropertyMap::new()));
+    if let Value::Object(n) = net {
+        n.entry("availabilityZones".to_string()).or_insert_with(|| Value::Array(zones.iter().map(|z| Value::String(z.clone())).collect()));
+    }
+    out
+}
+
 fn prepare_cluster(
     news: &PropertyMap,
     olds: &PropertyMap,
@@ -249,6 +260,13 @@ fn prepare_cluster(
 }
 
 impl Prepared {
+    /// Absent availability zones: the earlier ones, else the region's first three usable zones
+    /// from AWS; without facts they stay absent (SEKS-NET-012 is deferred).
+    fn with_zones(self, facts: Option<&rules::AwsFacts>) -> Self {
+        let spec = self.spec.with_zones(self.olds.as_ref(), facts.and_then(|f| f.default_zones()));
+        Prepared { spec, ..self }
+    }
+
     /// Run the rules (with the AWS facts, when there are any).
     fn evaluate(self, region: Option<&str>, aws_facts: Option<&rules::AwsFacts>) -> Checked {
         let today = today();
@@ -291,6 +309,7 @@ impl Inner {
             Some(c) if c.account.is_some() => self.aws_facts(c, &prepared, &req.urn).await,
             _ => None,
         };
+        let prepared = prepared.with_zones(facts.as_ref());
         let checked = prepared.evaluate(region.as_deref(), facts.as_ref());
         for w in checked.report.warnings.iter().map(|w| w.message.clone()).chain(checked.hygiene.iter().cloned()) {
             self.engine.warn(&req.urn, w).await;
@@ -473,7 +492,6 @@ impl Inner {
         retag: Option<(std::collections::BTreeMap<String, String>, PropertyMap)>,
     ) -> Result<(String, PropertyMap)> {
         let configured = self.require_configured().await?;
-        let plan = Self::plan_for(props, &configured)?;
         // Deferred rules run here with real values, before the first mutating call.
         let prepared = prepare_cluster(props, &PropertyMap::new(), Autoname::Disabled, Some(&configured.region))
             .map_err(|e| ProviderError::InvalidArgument(rules::schema_failure(&e).1))?;
@@ -483,6 +501,11 @@ impl Inner {
                 "the AWS-backed checks (instance types, AMI parameters, addon versions) could not run; nothing was created".into(),
             ));
         }
+        // Zones Check could not read (no facts then) are the region's default zones now.
+        let zones = facts.as_ref().and_then(|f| f.default_zones());
+        let props = &props_with_zones(props, zones.as_deref());
+        let plan = Self::plan_for(props, &configured)?;
+        let prepared = prepared.with_zones(facts.as_ref());
         let checked = prepared.evaluate(Some(&configured.region), facts.as_ref());
         if let Some(f) = checked.report.failures.first() {
             return Err(ProviderError::InvalidArgument(f.message.clone()));
