@@ -199,10 +199,11 @@ pub(crate) async fn preflight(ctx: &Ctx) -> Result<Preflight, StepError> {
     let mut offered = std::collections::BTreeSet::new();
     let mut token = None;
     loop {
+        // All of the region's services (a few hundred, one or two pages): a `ServiceNames` list
+        // with one unknown name fails the whole call (InvalidServiceName).
         let o = ctx
             .ec2
             .describe_vpc_endpoint_services()
-            .filters(Filter::builder().name("service-name").set_values(Some(names.clone())).build())
             .set_next_token(token)
             .send()
             .await
