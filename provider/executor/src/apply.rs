@@ -12,7 +12,9 @@
 //!   Every setting is compared with what AWS describes first, so an apply with nothing to change
 //!   makes no mutating call; what cannot change in place (e.g. a node group's instance types) is
 //!   a step error naming the setting, before any call. Updates are waited for (DescribeUpdate,
-//!   then the SDK's ACTIVE waiters) with named timeouts, and cancellation stops the wait. A step
+//!   then Describe* polled until ACTIVE, with progress lines) with named timeouts, and
+//!   cancellation stops the wait. Before the first step, `ec2::preflight` leaves out endpoints
+//!   the region lacks and checks a user's VPC (DNS attributes, its own endpoints). A step
 //!   records its output as soon as the AWS id is known, so a failure or cancellation later still
 //!   reports the resource in [`ApplyError::done`]. After the first failure no new step starts;
 //!   running ones finish.
