@@ -6,7 +6,8 @@
 #   scripts/emulator.sh url     print the URL of the running server (exit 1 if none)
 #   scripts/emulator.sh status  like url, but says "stopped" on stderr instead of failing loudly
 #
-# Env: EMULATOR_PORT (default: a free port), EMULATOR_STATE_DIR (default /tmp/secure-eks-emulator),
+# Env: SECURE_EKS_EMULATOR_TIME_SCALE (seconds per real AWS minute, default 1.0; 0 = instant),
+#      EMULATOR_PORT (default: a free port), EMULATOR_STATE_DIR (default /tmp/secure-eks-emulator),
 #      EMULATOR_START_TIMEOUT seconds (default 60), plus what scripts/install-emulator.sh reads.
 # State dir holds: pid, port, server.log.
 set -euo pipefail

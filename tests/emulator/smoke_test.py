@@ -68,9 +68,11 @@ def endpoint(tmp_path_factory):
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     log = (tmp_path_factory.mktemp("emulator") / "server.log").open("wb")
+    # Time scale 0: every state transition is due at once (applied on the next request).
     proc = subprocess.Popen(
         [sys.executable, str(SERVER), "-H", "127.0.0.1", "-p", str(port)],
         stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+        env=dict(os.environ, SECURE_EKS_EMULATOR_TIME_SCALE="0"),
     )
     t0 = time.monotonic()
     try:
@@ -148,8 +150,9 @@ def test_eks_create_and_describe_cluster(client):
         client, accessConfig={"authenticationMode": "API", "bootstrapClusterCreatorAdminPermissions": False},
         encryptionConfig=[{"resources": ["secrets"], "provider": {"keyArn": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/k"}}],
     )
-    assert created["status"] == "ACTIVE"
+    assert created["status"] == "CREATING"  # as AWS answers; ACTIVE on the next call at time scale 0
     c = client("eks").describe_cluster(name="c1")["cluster"]
+    assert c["status"] == "ACTIVE"
     assert c["version"] == "1.34"
     assert c["arn"] == f"arn:aws:eks:{REGION}:{ACCOUNT}:cluster/c1"
     assert c["identity"]["oidc"]["issuer"].startswith(f"https://oidc.eks.{REGION}.amazonaws.com/id/")
@@ -191,7 +194,7 @@ def test_addon_access_entry_pod_identity_lifecycle(client):
     _cluster(client)
     eks = client("eks")
     a = eks.create_addon(clusterName="c1", addonName="vpc-cni", resolveConflicts="OVERWRITE")["addon"]
-    assert a["status"] == "ACTIVE" and a["addonVersion"] == "v1.19.2-eksbuild.1"
+    assert a["status"] == "CREATING" and a["addonVersion"] == "v1.19.2-eksbuild.1"
     eks.get_waiter("addon_active").wait(clusterName="c1", addonName="vpc-cni", WaiterConfig={"Delay": 1, "MaxAttempts": 2})
     upd = eks.update_addon(clusterName="c1", addonName="vpc-cni", addonVersion="v1.18.3-eksbuild.1")["update"]
     assert eks.describe_update(name="c1", updateId=upd["id"], addonName="vpc-cni")["update"]["status"] == "Successful"
@@ -229,7 +232,8 @@ def test_cluster_updates(client):
     with pytest.raises(ClientError):
         eks.update_cluster_version(name="c1", version="1.35")
     u = eks.update_cluster_version(name="c1", version="1.34")["update"]
-    assert u["type"] == "VersionUpdate" and u["status"] == "Successful"
+    assert u["type"] == "VersionUpdate" and u["status"] == "InProgress"
+    assert eks.describe_update(name="c1", updateId=u["id"])["update"]["status"] == "Successful"
     ng = eks.create_nodegroup(
         clusterName="c1", nodegroupName="ng", nodeRole=f"arn:aws:iam::{ACCOUNT}:role/node",
         subnets=eks.describe_cluster(name="c1")["cluster"]["resourcesVpcConfig"]["subnetIds"],

@@ -12,7 +12,9 @@
 //!   Every setting is compared with what AWS describes first, so an apply with nothing to change
 //!   makes no mutating call; what cannot change in place (e.g. a node group's instance types) is
 //!   a step error naming the setting, before any call. Updates are waited for (DescribeUpdate,
-//!   then the SDK's ACTIVE waiters) with named timeouts, and cancellation stops the wait. A step
+//!   then Describe* polled until ACTIVE, with progress lines) with named timeouts, and
+//!   cancellation stops the wait. Before the first step, `ec2::preflight` leaves out endpoints
+//!   the region lacks and checks a user's VPC (DNS attributes, its own endpoints). A step
 //!   records its output as soon as the AWS id is known, so a failure or cancellation later still
 //!   reports the resource in [`ApplyError::done`]. After the first failure no new step starts;
 //!   running ones finish.
@@ -185,7 +187,7 @@ async fn create(ctx: &Ctx, step: &Step) -> Result<(), StepError> {
         Action::RouteTable { subnets, default_route } => ec2::route_table(ctx, step, subnets, default_route.as_ref()).await,
         Action::SecurityGroup { role, description } => ec2::security_group(ctx, step, *role, description).await,
         Action::IngressRule { .. } => ec2::ingress_rule(ctx, step).await,
-        Action::GatewayEndpoint { service, route_tables } => ec2::gateway_endpoint(ctx, step, service, route_tables).await,
+        Action::GatewayEndpoint { service, route_tables, subnets } => ec2::gateway_endpoint(ctx, step, service, route_tables, subnets).await,
         Action::InterfaceEndpoint { service, subnets } => ec2::interface_endpoint(ctx, step, service, subnets).await,
         Action::KmsKey { alias } => kms::kms_key(ctx, step, alias).await,
         Action::ExistingKmsKey { arn } => kms::existing_kms_key(ctx, step, arn).await,
@@ -312,8 +314,25 @@ impl Aws {
         }
         let ctx = Ctx::new(self, plan, prior, Some(progress), cancel);
         ctx.say(format!("applying {} steps for cluster {}", plan.steps.len(), plan.cluster_name));
-        let nodes: Vec<Node> = plan.steps.iter().map(|s| Node { id: s.id.clone(), deps: s.deps.clone() }).collect();
-        let steps: Arc<Vec<Step>> = Arc::new(plan.steps.clone());
+        // Before any create: endpoints the region lacks are left out, those an existing VPC has
+        // are used; an existing VPC without DNS support fails here.
+        let pre = match ec2::preflight(&ctx).await {
+            Ok(p) => p,
+            Err(e) => return Err(ApplyError { done: prior.clone(), reasons: vec![format!("preflight: {e}")] }),
+        };
+        let mut left_out: BTreeSet<String> = pre.skipped.iter().map(|(id, _)| id.clone()).collect();
+        for (id, o) in pre.existing {
+            ctx.record(&id, o);
+            left_out.insert(id);
+        }
+        let run: Vec<Step> = plan
+            .steps
+            .iter()
+            .filter(|s| !left_out.contains(&s.id))
+            .map(|s| Step { deps: s.deps.iter().filter(|d| !left_out.contains(*d)).cloned().collect(), ..s.clone() })
+            .collect();
+        let nodes: Vec<Node> = run.iter().map(|s| Node { id: s.id.clone(), deps: s.deps.clone() }).collect();
+        let steps: Arc<Vec<Step>> = Arc::new(run);
         let outcome = graph::run(&nodes, graph::MAX_CONCURRENCY, cancel, |id| {
             let ctx = Arc::clone(&ctx);
             let steps = Arc::clone(&steps);

@@ -164,6 +164,28 @@ impl Ctx {
         }
     }
 
+    /// Await an SDK waiter for `what` unless the run is cancelled first, with progress lines:
+    /// one when the wait starts, one every [`PROGRESS_EVERY`] while it lasts, one at the end.
+    pub(crate) async fn wait_for<T, E: std::error::Error>(&self, what: &str, fut: impl Future<Output = Result<T, E>>) -> Result<T, StepError> {
+        self.say(format!("waiting for {what}"));
+        let start = tokio::time::Instant::now();
+        let mut tick = tokio::time::interval_at(start + PROGRESS_EVERY, PROGRESS_EVERY);
+        tokio::pin!(fut);
+        loop {
+            tokio::select! {
+                r = &mut fut => {
+                    let r = r.map_err(aws_err);
+                    if r.is_ok() {
+                        self.say(format!("{what}: done after {}s", start.elapsed().as_secs()));
+                    }
+                    return r;
+                }
+                _ = tick.tick() => self.say(format!("still waiting for {what} ({}s)", start.elapsed().as_secs())),
+                _ = self.cancel.cancelled() => return Err(StepError::Cancelled),
+            }
+        }
+    }
+
     /// Sleep for `d` unless the run is cancelled first.
     pub(crate) async fn sleep(&self, d: Duration) -> Result<(), StepError> {
         tokio::select! {
@@ -338,6 +360,23 @@ impl Ctx {
 /// Delay between polls of the hand-written waits ([`poll`]).
 pub(crate) const POLL_INTERVAL: Duration = Duration::from_secs(5);
 
+/// The delay between polls: [`POLL_INTERVAL`], or `SECURE_EKS_POLL_INTERVAL_MS` (at least 10 ms)
+/// when set: the tests run against an emulator whose clock is scaled down (one second per real
+/// AWS minute), where polling every 5 s would make every wait minutes long.
+pub(crate) fn poll_interval() -> Duration {
+    static INTERVAL: std::sync::OnceLock<Duration> = std::sync::OnceLock::new();
+    *INTERVAL.get_or_init(|| {
+        std::env::var("SECURE_EKS_POLL_INTERVAL_MS")
+            .ok()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(|ms| Duration::from_millis(ms.max(10)))
+            .unwrap_or(POLL_INTERVAL)
+    })
+}
+
+/// How often a long wait says that it is still waiting.
+pub(crate) const PROGRESS_EVERY: Duration = Duration::from_secs(20);
+
 /// Poll `f` until it returns `Some`, for conditions the SDK has no waiter for. Each call is
 /// retried by the SDK itself; this only waits between observations, and stops at once when the
 /// run is cancelled (also while an observation is in flight).
@@ -347,18 +386,34 @@ where
     Fut: Future<Output = Result<Option<T>, StepError>>,
 {
     let start = tokio::time::Instant::now();
+    let mut said = None;
     loop {
         let observed = tokio::select! {
             r = f() => r?,
             _ = ctx.cancel.cancelled() => return Err(StepError::Cancelled),
         };
         if let Some(v) = observed {
+            if said.is_some() {
+                ctx.say(format!("{what}: done after {}s", start.elapsed().as_secs()));
+            }
             return Ok(v);
         }
         if start.elapsed() >= timeout {
             return Err(StepError::Invalid(format!("timed out after {}s waiting for {what}", timeout.as_secs())));
         }
-        ctx.sleep(POLL_INTERVAL.min(timeout.saturating_sub(start.elapsed()))).await?;
+        // Progress: when the wait starts, then every PROGRESS_EVERY.
+        match said {
+            None => {
+                ctx.say(format!("waiting for {what}"));
+                said = Some(start);
+            }
+            Some(at) if at.elapsed() >= PROGRESS_EVERY => {
+                ctx.say(format!("still waiting for {what} ({}s)", start.elapsed().as_secs()));
+                said = Some(tokio::time::Instant::now());
+            }
+            Some(_) => {}
+        }
+        ctx.sleep(poll_interval().min(timeout.saturating_sub(start.elapsed()))).await?;
     }
 }
 

@@ -4,7 +4,6 @@ use std::cmp::Ordering;
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
-use aws_sdk_eks::client::Waiters;
 use aws_sdk_eks::types::{
     AccessScope, AccessScopeType, AddonStatus, AmiTypes, AuthenticationMode, CapacityTypes, ClusterStatus, CreateAccessConfigRequest, EncryptionConfig,
     LaunchTemplateSpecification, LogSetup, LogType, Logging, NodegroupScalingConfig, NodegroupStatus, Provider, ResolveConflicts, Taint, TaintEffect,
@@ -104,6 +103,103 @@ async fn wait_update(
             Some(UpdateStatus::Successful) => Ok(Some(())),
             Some(s @ (UpdateStatus::Failed | UpdateStatus::Cancelled)) => Err(StepError::Aws(format!("{what} ended {}: {}", s.as_str(), update_errors(&u)))),
             _ => Ok(None),
+        }
+    })
+    .await
+}
+
+/// The waits below poll Describe* (every [`crate::ctx::POLL_INTERVAL`], with progress lines)
+/// rather than using the SDK's waiters: those fail at once on a state that AWS passes through
+/// (an addon is DEGRADED while its pods wait for nodes or during an update) and their fixed
+/// 30-second first delay ignores the caller's pace.
+async fn cluster_active(ctx: &Ctx, name: &str, timeout: Duration) -> Result<(), StepError> {
+    poll(ctx, &format!("cluster {name} to become ACTIVE"), timeout, || async {
+        let c = describe_cluster(ctx, name).await?.ok_or_else(|| StepError::Aws(format!("cluster {name} disappeared while waiting for it")))?;
+        match c.status() {
+            Some(ClusterStatus::Active) => Ok(Some(())),
+            Some(s @ (ClusterStatus::Failed | ClusterStatus::Deleting)) => Err(StepError::Aws(format!("cluster {name} is {}", s.as_str()))),
+            _ => Ok(None),
+        }
+    })
+    .await
+}
+
+async fn cluster_deleted(ctx: &Ctx, name: &str) -> Result<(), StepError> {
+    poll(ctx, &format!("cluster {name} to be deleted"), CLUSTER_DELETE_TIMEOUT, || async {
+        match describe_cluster(ctx, name).await? {
+            None => Ok(Some(())),
+            Some(c) if c.status() == Some(&ClusterStatus::Failed) => Err(StepError::Aws(format!("cluster {name} is FAILED instead of deleted"))),
+            Some(_) => Ok(None),
+        }
+    })
+    .await
+}
+
+/// Wait for an addon to be ACTIVE. CREATING, UPDATING and DEGRADED are waited through (an addon
+/// is DEGRADED until its pods run, e.g. coredns until nodes give pods IPs); CREATE_FAILED and
+/// UPDATE_FAILED end the wait; at the timeout the error names the state and EKS's health issues.
+async fn addon_active(ctx: &Ctx, cluster: &str, name: &str, timeout: Duration) -> Result<(), StepError> {
+    let last = std::sync::Mutex::new(String::new());
+    let r = poll(ctx, &format!("addon {name} to become ACTIVE"), timeout, || async {
+        let a = describe_addon(ctx, cluster, name).await?.ok_or_else(|| StepError::Aws(format!("addon {name} disappeared while waiting for it")))?;
+        let issues = health(a.health().map(|h| h.issues()).unwrap_or_default().iter().map(|i| {
+            format!("{}: {}", i.code().map(|c| c.as_str()).unwrap_or_default(), i.message().unwrap_or_default())
+        }));
+        let status = a.status().map(|s| s.as_str().to_string()).unwrap_or_default();
+        *last.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = format!("it is {status} ({issues})");
+        match a.status() {
+            Some(AddonStatus::Active) => Ok(Some(())),
+            Some(AddonStatus::CreateFailed | AddonStatus::UpdateFailed | AddonStatus::DeleteFailed | AddonStatus::Deleting) => {
+                Err(StepError::Aws(format!("addon {name} is {status} ({issues})")))
+            }
+            _ => Ok(None),
+        }
+    })
+    .await;
+    match r {
+        Err(StepError::Invalid(m)) => {
+            let last = last.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+            Err(StepError::Invalid(format!("{m}: {last}")))
+        }
+        r => r,
+    }
+}
+
+async fn addon_deleted(ctx: &Ctx, cluster: &str, name: &str) -> Result<(), StepError> {
+    poll(ctx, &format!("addon {name} to be deleted"), ADDON_TIMEOUT, || async {
+        match describe_addon(ctx, cluster, name).await? {
+            None => Ok(Some(())),
+            Some(a) if a.status() == Some(&AddonStatus::DeleteFailed) => Err(StepError::Aws(format!("addon {name} is DELETE_FAILED"))),
+            Some(_) => Ok(None),
+        }
+    })
+    .await
+}
+
+/// Wait for a node group to be ACTIVE; CREATE_FAILED (with EKS's health issues, e.g.
+/// NodeCreationFailure) and DELETING end the wait.
+async fn nodegroup_active(ctx: &Ctx, cluster: &str, name: &str, timeout: Duration) -> Result<(), StepError> {
+    poll(ctx, &format!("node group {name} to become ACTIVE"), timeout, || async {
+        let n = describe_nodegroup(ctx, cluster, name).await?.ok_or_else(|| StepError::Aws(format!("node group {name} disappeared while waiting for it")))?;
+        match n.status() {
+            Some(NodegroupStatus::Active) => Ok(Some(())),
+            Some(s @ (NodegroupStatus::CreateFailed | NodegroupStatus::Deleting | NodegroupStatus::DeleteFailed)) => {
+                Err(StepError::Aws(format!("node group {name} is {}: {}", s.as_str(), nodegroup_issues(&n))))
+            }
+            _ => Ok(None),
+        }
+    })
+    .await
+}
+
+async fn nodegroup_deleted(ctx: &Ctx, cluster: &str, name: &str) -> Result<(), StepError> {
+    poll(ctx, &format!("node group {name} to be deleted"), NODEGROUP_TIMEOUT, || async {
+        match describe_nodegroup(ctx, cluster, name).await? {
+            None => Ok(Some(())),
+            Some(n) if n.status() == Some(&NodegroupStatus::DeleteFailed) => {
+                Err(StepError::Aws(format!("node group {name} is DELETE_FAILED: {}", nodegroup_issues(&n))))
+            }
+            Some(_) => Ok(None),
         }
     })
     .await
@@ -225,7 +321,7 @@ pub(crate) async fn cluster(ctx: &Ctx, step: &Step, ca: &ClusterAction) -> Resul
             ctx.record(&step.id, cluster_output(&c, name));
         }
     }
-    ctx.wait(ctx.eks.wait_until_cluster_active().name(name).wait(CLUSTER_CREATE_TIMEOUT)).await?;
+    cluster_active(ctx, name, CLUSTER_CREATE_TIMEOUT).await?;
     let c = describe_cluster(ctx, name).await?.ok_or_else(|| StepError::Invalid(format!("cluster {name} disappeared")))?;
     ctx.record(&step.id, cluster_output(&c, name));
     if adopted {
@@ -239,7 +335,7 @@ pub(crate) async fn cluster(ctx: &Ctx, step: &Step, ca: &ClusterAction) -> Resul
 /// the cluster as it is now.
 async fn settle_cluster(ctx: &Ctx, step: &Step, name: &str, update: Option<&aws_sdk_eks::types::Update>, what: &str) -> Result<aws_sdk_eks::types::Cluster, StepError> {
     wait_update(ctx, name, Scope::Cluster, update, what, CLUSTER_UPDATE_TIMEOUT).await?;
-    ctx.wait(ctx.eks.wait_until_cluster_active().name(name).wait(CLUSTER_UPDATE_TIMEOUT)).await?;
+    cluster_active(ctx, name, CLUSTER_UPDATE_TIMEOUT).await?;
     let c = describe_cluster(ctx, name).await?.ok_or_else(|| StepError::Invalid(format!("cluster {name} disappeared")))?;
     ctx.record(&step.id, cluster_output(&c, name));
     Ok(c)
@@ -278,7 +374,7 @@ async fn converge_cluster(ctx: &Ctx, step: &Step, ca: &ClusterAction, c: aws_sdk
 
 pub(crate) async fn delete_cluster(ctx: &Ctx, o: &StepOutput) -> Result<(), StepError> {
     gone(ctx.eks.delete_cluster().name(&o.id).send().await)?;
-    ctx.wait(ctx.eks.wait_until_cluster_deleted().name(&o.id).wait(CLUSTER_DELETE_TIMEOUT)).await?;
+    cluster_deleted(ctx, &o.id).await?;
     Ok(())
 }
 
@@ -397,7 +493,7 @@ pub(crate) async fn addon(
             ctx.record(&step.id, addon_output(&a, name));
         }
     }
-    ctx.wait(ctx.eks.wait_until_addon_active().cluster_name(&cluster).addon_name(name).wait(ADDON_TIMEOUT)).await?;
+    addon_active(ctx, &cluster, name, ADDON_TIMEOUT).await?;
     let mut a = describe_addon(ctx, &cluster, name).await?;
     if let (true, Some(current)) = (adopted, a.as_ref()) {
         if converge_addon(ctx, step, &cluster, name, &k8s, version, config.as_deref(), current).await? {
@@ -459,14 +555,14 @@ async fn converge_addon(
         .await
         .map_err(aws_err)?;
     wait_update(ctx, cluster, Scope::Addon(name), o.update(), &format!("the update of addon {name}"), ADDON_UPDATE_TIMEOUT).await?;
-    ctx.wait(ctx.eks.wait_until_addon_active().cluster_name(cluster).addon_name(name).wait(ADDON_UPDATE_TIMEOUT)).await?;
+    addon_active(ctx, cluster, name, ADDON_UPDATE_TIMEOUT).await?;
     Ok(true)
 }
 
 pub(crate) async fn delete_addon(ctx: &Ctx, o: &StepOutput) -> Result<(), StepError> {
     let cluster = ctx.cluster().to_string();
     gone(ctx.eks.delete_addon().cluster_name(&cluster).addon_name(&o.id).send().await)?;
-    ctx.wait(ctx.eks.wait_until_addon_deleted().cluster_name(&cluster).addon_name(&o.id).wait(ADDON_TIMEOUT)).await?;
+    addon_deleted(ctx, &cluster, &o.id).await?;
     Ok(())
 }
 
@@ -604,24 +700,21 @@ async fn settle_nodegroup(
     what: &str,
     timeout: Duration,
 ) -> Result<Option<aws_sdk_eks::types::Nodegroup>, StepError> {
-    let mut waited = wait_update(ctx, cluster, Scope::Nodegroup(name), update, what, timeout).await;
-    if waited.is_ok() {
-        waited = ctx.wait(ctx.eks.wait_until_nodegroup_active().cluster_name(cluster).nodegroup_name(name).wait(timeout)).await.map(|_| ());
-    }
-    if let Err(StepError::Cancelled) = waited {
-        // A cancelled run stops now: no further call, however slow AWS answers.
-        return Err(StepError::Cancelled);
-    }
-    let n = describe_nodegroup(ctx, cluster, name).await?;
-    if let Err(e) = waited {
-        // Say why (e.g. NodeCreationFailure, PodEvictionFailure) rather than only that the wait failed.
-        let why = n.as_ref().map(nodegroup_issues).unwrap_or_default();
+    if let Err(e) = wait_update(ctx, cluster, Scope::Nodegroup(name), update, what, timeout).await {
+        if let StepError::Cancelled = e {
+            // A cancelled run stops now: no further call, however slow AWS answers.
+            return Err(StepError::Cancelled);
+        }
+        // Say why (e.g. PodEvictionFailure) rather than only that the update failed.
+        let why = describe_nodegroup(ctx, cluster, name).await?.as_ref().map(nodegroup_issues).unwrap_or_default();
         return Err(match e {
             StepError::Aws(m) => StepError::Aws(format!("{m} ({why})")),
             other => other,
         });
     }
-    Ok(n)
+    // The wait names EKS's health issues itself (e.g. NodeCreationFailure).
+    nodegroup_active(ctx, cluster, name, timeout).await?;
+    describe_nodegroup(ctx, cluster, name).await
 }
 
 fn taint_specs(n: &aws_sdk_eks::types::Nodegroup) -> Vec<drift::TaintSpec> {
@@ -786,7 +879,7 @@ async fn converge_nodegroup(ctx: &Ctx, step: &Step, ng: &NodeGroupAction, cluste
 pub(crate) async fn delete_nodegroup(ctx: &Ctx, o: &StepOutput) -> Result<(), StepError> {
     let cluster = ctx.cluster().to_string();
     gone(ctx.eks.delete_nodegroup().cluster_name(&cluster).nodegroup_name(&o.id).send().await)?;
-    ctx.wait(ctx.eks.wait_until_nodegroup_deleted().cluster_name(&cluster).nodegroup_name(&o.id).wait(NODEGROUP_TIMEOUT)).await?;
+    nodegroup_deleted(ctx, &cluster, &o.id).await?;
     Ok(())
 }
 

@@ -1,5 +1,5 @@
-//! Look-ups for the AWS-backed preview rules: instance types, EKS AMI SSM parameters and addon
-//! versions. Read-only calls.
+//! Look-ups for the AWS-backed preview rules: the region's zones, instance types, EKS AMI SSM
+//! parameters and addon versions. Read-only calls.
 
 use aws_sdk_ec2::types::InstanceType;
 use secure_eks_core::rules::AwsFacts;
@@ -24,6 +24,25 @@ impl Aws {
     ) -> Result<AwsFacts, ExecError> {
         let mut facts = AwsFacts::default();
         let ec2 = self.ec2();
+        // Every zone, opt-in ones included, so a rule can tell "no such zone" from "not opted in".
+        let zones = ec2
+            .describe_availability_zones()
+            .all_availability_zones(true)
+            .send()
+            .await
+            .map_err(|e| err("DescribeAvailabilityZones", aws_sdk_ec2::error::DisplayErrorContext(e)))?;
+        facts.zones = Some(
+            zones
+                .availability_zones()
+                .iter()
+                .map(|z| secure_eks_core::rules::ZoneFacts {
+                    name: z.zone_name().unwrap_or_default().to_string(),
+                    state: z.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                    zone_type: z.zone_type().unwrap_or_default().to_string(),
+                    opt_in_status: z.opt_in_status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                })
+                .collect(),
+        );
         let missing = |code: &str| code.starts_with("InvalidAMIID") || code.starts_with("InvalidSubnetID");
         for id in images {
             match ec2.describe_images().image_ids(id).send().await {

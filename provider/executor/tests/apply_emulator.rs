@@ -448,6 +448,9 @@ async fn existing_vpc_and_subnets_are_used_and_never_deleted() {
     let sdk = emu.sdk().await;
     let ec2 = aws_sdk_ec2::Client::new(&sdk);
     let vpc = ec2.create_vpc().cidr_block("10.20.0.0/16").send().await.unwrap().vpc.unwrap().vpc_id.unwrap();
+    // Private DNS for the interface endpoints needs DNS hostnames (off by default for a new VPC).
+    let on = aws_sdk_ec2::types::AttributeBooleanValue::builder().value(true).build();
+    ec2.modify_vpc_attribute().vpc_id(&vpc).enable_dns_hostnames(on).send().await.unwrap();
     let mut subnets = Vec::new();
     for (az, cidr) in [("us-east-1a", "10.20.0.0/20"), ("us-east-1b", "10.20.16.0/20")] {
         let s = ec2.create_subnet().vpc_id(&vpc).cidr_block(cidr).availability_zone(az).send().await.unwrap();

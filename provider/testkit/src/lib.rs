@@ -64,15 +64,30 @@ pub struct Emulator {
     pub url: String,
 }
 
+/// The emulator's time scale: seconds of emulator time per real AWS minute (a cluster that takes
+/// ~10 minutes to create on AWS is CREATING for 10 × scale seconds); 0 = every transition is due
+/// at once (on the next request). `SECURE_EKS_EMULATOR_TIME_SCALE` when set, else 1.0.
+pub fn default_time_scale() -> f64 {
+    std::env::var("SECURE_EKS_EMULATOR_TIME_SCALE").ok().and_then(|v| v.parse().ok()).unwrap_or(1.0)
+}
+
 impl Emulator {
-    /// Start on a free port (retrying if another process takes it first) and wait until it answers.
+    /// Start on a free port (retrying if another process takes it first) and wait until it
+    /// answers, at the [`default_time_scale`].
     pub fn start() -> Emulator {
+        Emulator::start_with_time_scale(default_time_scale())
+    }
+
+    /// [`Emulator::start`] with a time scale: seconds of emulator time per real AWS minute (0 =
+    /// instant: what a test uses when time is not its subject, e.g. the fault matrix).
+    pub fn start_with_time_scale(scale: f64) -> Emulator {
         let py = python();
         for _ in 0..5 {
             let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
             let mut child = Command::new(&py)
                 .arg(repo_root().join("tests/emulator/moto_ext_server.py"))
                 .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .env("SECURE_EKS_EMULATOR_TIME_SCALE", scale.to_string())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
@@ -134,6 +149,46 @@ impl Emulator {
     pub fn clear_requests(&self) {
         let r = http(self.port, "DELETE", "/_requests", "").unwrap();
         assert!(r.contains(" 200 "), "{r}");
+    }
+
+    /// Change the time scale for transitions scheduled from now on (`POST /_time`).
+    pub fn set_time_scale(&self, scale: f64) {
+        let r = http(self.port, "POST", "/_time", &serde_json::json!({ "scale": scale }).to_string()).unwrap();
+        assert!(r.contains(" 200 "), "{r}");
+    }
+
+    fn post_json(&self, path: &str, body: serde_json::Value) -> serde_json::Value {
+        let r = http(self.port, "POST", path, &body.to_string()).unwrap();
+        assert!(r.contains(" 200 "), "{path}: {r}");
+        let body = r.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or_default();
+        let (start, end) = (body.find('{').unwrap(), body.rfind('}').unwrap());
+        serde_json::from_str(&body[start..=end]).unwrap()
+    }
+
+    /// Make what a `Service type=LoadBalancer` leaves in the cluster's VPC (`POST /_k8s/loadbalancer`):
+    /// a load balancer, a target group and a security group tagged `elbv2.k8s.aws/cluster=<cluster>`.
+    /// Answers their ids (`loadBalancerArn`, `targetGroupArn`, `securityGroupId`, `networkInterfaceIds`).
+    pub fn k8s_load_balancer(&self, region: &str, cluster: &str) -> serde_json::Value {
+        self.post_json("/_k8s/loadbalancer", serde_json::json!({ "cluster": cluster, "region": region }))
+    }
+
+    /// Make what GuardDuty runtime monitoring leaves in the cluster's VPC (`POST /_k8s/guardduty`):
+    /// a `guardduty-data` interface endpoint and its security group, tagged `GuardDutyManaged`.
+    pub fn k8s_guardduty(&self, region: &str, cluster: &str) -> serde_json::Value {
+        self.post_json("/_k8s/guardduty", serde_json::json!({ "cluster": cluster, "region": region }))
+    }
+
+    /// Test switch: the region no longer offers these endpoint services (e.g. `["ecr.dkr"]`), as
+    /// some regions really lack some; until [`Emulator::reset`].
+    pub fn hide_endpoint_services(&self, region: &str, services: &[&str]) {
+        self.post_json("/_endpoint_services", serde_json::json!({ "region": region, "remove": services }));
+    }
+
+    /// Why the emulator failed a node group (`GET /_k8s/nodegroup`): its status and reasons.
+    pub fn nodegroup_verdict(&self, region: &str, cluster: &str, nodegroup: &str) -> String {
+        let r = http(self.port, "GET", &format!("/_k8s/nodegroup?cluster={cluster}&nodegroup={nodegroup}&region={region}"), "")
+            .unwrap_or_default();
+        r.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or(r)
     }
 
     /// Clear all AWS state (`POST /moto-api/reset`), the fault rules and the request log.

@@ -50,20 +50,39 @@ pub fn derive_name(resource_name: &str, seed: &[u8]) -> String {
 impl ClusterArgs {
     /// Like [`ClusterArgs::with_defaults`], but a default that depends on another value is not
     /// filled in while that value is unknown (e.g. no `vpcCidr` while `existingVpc` is unknown).
+    ///
+    /// The availability zones are not filled in here: they come from AWS (see
+    /// [`ClusterArgs::with_zones`]).
     pub fn with_defaults_around(self, autoname: Autoname<'_>, region: Option<&str>, annotations: &crate::codec::Annotations) -> Self {
         use crate::value::Path;
         let had_vpc_cidr = self.network.as_ref().is_some_and(|n| n.vpc_cidr.is_some());
+        let had_zones = self.network.as_ref().is_some_and(|n| n.availability_zones.is_some());
         let mut out = self.with_defaults(autoname, region);
         let existing_unknown = annotations.is_unknown(&Path::key("network").k("existingVpc"));
-        if existing_unknown && !had_vpc_cidr {
-            if let Some(n) = out.network.as_mut() {
+        if let Some(n) = out.network.as_mut() {
+            if existing_unknown && !had_vpc_cidr {
                 n.vpc_cidr = None;
+            }
+            if !had_zones {
+                n.availability_zones = None;
             }
         }
         out
     }
 
-    /// Fill every absent setting with its secure default. `region` chooses the default AZs.
+    /// Fill absent availability zones: the zones chosen earlier (`olds`, so a running cluster
+    /// never moves), else `defaults` (the first three usable zones of the region, read from
+    /// DescribeAvailabilityZones: [`crate::rules::AwsFacts::default_zones`]). With neither, they
+    /// stay absent: unknown until AWS can be asked.
+    pub fn with_zones(mut self, olds: Option<&ClusterArgs>, defaults: Option<Vec<String>>) -> Self {
+        let net = self.network.get_or_insert_with(Network::default);
+        if net.availability_zones.is_none() {
+            net.availability_zones = olds.and_then(|o| o.network.as_ref()).and_then(|n| n.availability_zones.clone()).or(defaults);
+        }
+        self
+    }
+
+    /// Fill every absent setting with its secure default. `region` chooses the offline default AZs.
     pub fn with_defaults(mut self, autoname: Autoname<'_>, region: Option<&str>) -> Self {
         if self.cluster_name.is_none() {
             self.cluster_name = match autoname {
@@ -76,6 +95,9 @@ impl ClusterArgs {
         if net.vpc_cidr.is_none() && net.existing_vpc.is_none() {
             net.vpc_cidr = Some(DEFAULT_VPC_CIDR.to_string());
         }
+        // Offline callers (tests, benchmarks, tools) get `<region>a/b/c`. The provider never
+        // relies on it: Check fills the zones from DescribeAvailabilityZones
+        // ([`ClusterArgs::with_zones`]) and Create plans only checked inputs.
         if net.availability_zones.is_none() {
             if let Some(r) = region {
                 net.availability_zones = Some(["a", "b", "c"].iter().map(|s| format!("{r}{s}")).collect());

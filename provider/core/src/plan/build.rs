@@ -272,16 +272,29 @@ pub fn plan_owned(spec: &ClusterArgs, region: &str, default_tags: &BTreeMap<Stri
     b.add("sgrule/node-from-cluster-ephemeral", rule(SgRole::Node, "tcp", 1025, 65535, Source::Sg(SgRole::Cluster), "control plane to kubelet and pods"), sgs());
     b.add("sgrule/cluster-from-node-443", rule(SgRole::Cluster, "tcp", 443, 443, Source::Sg(SgRole::Node), "nodes to the Kubernetes API"), sgs());
     b.add("sgrule/endpoints-from-node-443", rule(SgRole::Endpoints, "tcp", 443, 443, Source::Sg(SgRole::Node), "nodes and pods to AWS APIs"), sgs());
-    if let Some(c) = vpc_cidr {
-        b.add("sgrule/endpoints-from-vpc-443", rule(SgRole::Endpoints, "tcp", 443, 443, Source::Cidr(c.to_string()), "VPC to AWS APIs"), sgs());
+    // Private DNS sends the whole VPC's AWS API traffic to the endpoints: everything in it must
+    // reach them (an existing VPC's blocks are read at apply).
+    match vpc_cidr {
+        Some(c) => {
+            b.add("sgrule/endpoints-from-vpc-443", rule(SgRole::Endpoints, "tcp", 443, 443, Source::Cidr(c.to_string()), "VPC to AWS APIs"), sgs());
+        }
+        None => {
+            let mut deps = sgs();
+            deps.push(vpc.clone());
+            b.add("sgrule/endpoints-from-vpc-443", rule(SgRole::Endpoints, "tcp", 443, 443, Source::VpcCidrs, "VPC to AWS APIs"), deps);
+        }
     }
     if let Some(pc) = &pod_cidr {
         b.add("sgrule/endpoints-from-pods-443", rule(SgRole::Endpoints, "tcp", 443, 443, Source::Cidr(pc.clone()), "pods to AWS APIs"), sgs());
     }
 
     // ---- endpoints
-    if !private_rtbs.is_empty() {
-        b.add("vpce/s3", Action::GatewayEndpoint { service: "s3".into(), route_tables: private_rtbs.clone() }, private_rtbs.clone());
+    // S3 (image layers) through a gateway endpoint on the route tables of the node subnets: ours,
+    // or in an existing VPC the ones AWS has for the user's node subnets.
+    let existing_node_subnets = if net.existing_vpc.is_some() { node_subnets.clone() } else { Vec::new() };
+    if !private_rtbs.is_empty() || !existing_node_subnets.is_empty() {
+        let deps = [private_rtbs.clone(), existing_node_subnets.clone()].concat();
+        b.add("vpce/s3", Action::GatewayEndpoint { service: "s3".into(), route_tables: private_rtbs.clone(), subnets: existing_node_subnets }, deps);
     }
     let endpoint_subnets: Vec<String> = match net.existing_vpc.as_ref().and_then(|e| e.endpoint_subnet_ids.as_ref()) {
         Some(ids) => ids

@@ -53,6 +53,10 @@ pub enum Source {
     Sg(SgRole),
     /// A CIDR.
     Cidr(String),
+    /// Every CIDR block of the plan's VPC, as AWS describes it at apply (an existing VPC's
+    /// blocks are not known to the planner). Interface endpoints with private DNS answer for the
+    /// whole VPC, so everything in it must reach them.
+    VpcCidrs,
 }
 
 /// One AWS resource to create (and later delete).
@@ -131,6 +135,9 @@ pub enum Action {
         service: String,
         /// Route table steps.
         route_tables: Vec<StepId>,
+        /// Subnet steps of an existing VPC whose route tables (the explicitly associated one,
+        /// else the VPC's main one) get the endpoint too, as AWS describes them at apply.
+        subnets: Vec<StepId>,
     },
     /// An interface endpoint with private DNS, in the endpoint subnets, with the endpoint SG.
     InterfaceEndpoint {

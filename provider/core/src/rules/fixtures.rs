@@ -68,6 +68,17 @@ pub fn golden_aws() -> super::AwsFacts {
     f.addon_versions.insert("kube-proxy".into(), vec!["v1.34.0-eksbuild.1".into()]);
     f.addon_versions.insert("coredns".into(), vec!["v1.11.3-eksbuild.1".into()]);
     f.addon_versions.insert("eks-pod-identity-agent".into(), vec!["v1.3.4-eksbuild.1".into()]);
+    f.zones = Some(
+        "abcdef"
+            .chars()
+            .map(|c| super::ZoneFacts {
+                name: format!("us-east-1{c}"),
+                state: "available".into(),
+                zone_type: "availability-zone".into(),
+                opt_in_status: "opt-in-not-required".into(),
+            })
+            .collect(),
+    );
     f
 }
 
@@ -93,11 +104,14 @@ pub fn run_with_olds(
         Ok(d) => d,
         Err(e) => return format!("decode error: {e}"),
     };
+    let facts = AWS.with(|a| a.borrow().clone());
+    // The zones Check would read from AWS: the facts' when a test gives some, else us-east-1's.
+    let zones = facts.as_ref().and_then(|f| f.default_zones()).unwrap_or_else(|| ["us-east-1a", "us-east-1b", "us-east-1c"].map(String::from).to_vec());
     let spec = decoded
         .value
-        .with_defaults_around(Autoname::Proposed("test-cluster"), Some("us-east-1"), &decoded.annotations);
+        .with_defaults_around(Autoname::Proposed("test-cluster"), Some("us-east-1"), &decoded.annotations)
+        .with_zones(None, Some(zones));
     let olds = olds.and_then(|o| serde_json::from_value::<ClusterArgs>(o).ok());
-    let facts = AWS.with(|a| a.borrow().clone());
     let ctx = RuleCtx {
         spec: &spec,
         annotations: &decoded.annotations,

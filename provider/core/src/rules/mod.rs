@@ -22,6 +22,7 @@ mod aws_node_012_instance_types;
 mod aws_node_013_ami_parameter;
 mod aws_add_004_addon_versions;
 mod aws_net_011_existing_subnets;
+mod aws_net_012_zones;
 mod aws_node_014_pinned_ami_arch;
 mod cfg_004_schema;
 mod cfg_005_required;
@@ -172,6 +173,30 @@ pub struct AwsFacts {
     pub images: std::collections::BTreeMap<String, String>,
     /// Existing subnet id → what AWS says about it; absent: no such subnet.
     pub subnets: std::collections::BTreeMap<String, SubnetFacts>,
+    /// Every zone of the region, opt-in ones included (DescribeAvailabilityZones with
+    /// `AllAvailabilityZones`); `None`: not looked up.
+    pub zones: Option<Vec<ZoneFacts>>,
+}
+
+/// What DescribeAvailabilityZones says about one zone.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ZoneFacts {
+    /// Its name, e.g. `us-east-1a`.
+    pub name: String,
+    /// `available`, `information`, `impaired`, `unavailable`, `constrained`.
+    pub state: String,
+    /// `availability-zone`, `local-zone` or `wavelength-zone`.
+    pub zone_type: String,
+    /// `opt-in-not-required`, `opted-in` or `not-opted-in`.
+    pub opt_in_status: String,
+}
+
+impl ZoneFacts {
+    /// A zone a cluster may take by default: an ordinary AZ (not a Local or Wavelength Zone)
+    /// that is available and needs no opt-in (EC2 API_AvailabilityZone).
+    pub fn is_default_candidate(&self) -> bool {
+        self.state == "available" && self.zone_type == "availability-zone" && self.opt_in_status == "opt-in-not-required"
+    }
 }
 
 /// What AWS reports about an existing subnet.
@@ -186,7 +211,15 @@ pub struct SubnetFacts {
 }
 
 impl AwsFacts {
-    /// The instance types, SSM parameters and addons a spec needs looked up.
+    /// The default zones: the first three (by name) that [`ZoneFacts::is_default_candidate`];
+    /// `None` when the zones were not looked up.
+    pub fn default_zones(&self) -> Option<Vec<String>> {
+        let mut names: Vec<String> = self.zones.as_ref()?.iter().filter(|z| z.is_default_candidate()).map(|z| z.name.clone()).collect();
+        names.sort();
+        names.truncate(3);
+        Some(names)
+    }
+
     /// The pinned AMI ids and existing subnet ids a spec needs looked up.
     pub fn wanted_ids(spec: &ClusterArgs) -> (Vec<String>, Vec<String>) {
         let images = spec.node_groups.iter().flatten().filter_map(|n| n.ami_id.clone()).collect();
@@ -263,6 +296,7 @@ pub fn catalogue() -> &'static [&'static dyn Rule] {
 
 static CATALOGUE: [&dyn Rule; 41] = [
     &aws_net_011_existing_subnets::RULE,
+    &aws_net_012_zones::RULE,
     &aws_node_014_pinned_ami_arch::RULE,
     &aws_node_012_instance_types::RULE,
     &aws_node_013_ami_parameter::RULE,

@@ -52,8 +52,8 @@ async fn plan_and_gate(run: &Run, props: &PropertyMap, olds: &PropertyMap) -> Re
     if !prepared.annotations.unknowns.is_empty() {
         return Err(ProviderError::Internal("unknown values outside preview".into()));
     }
-    let plan = plan_of(&prepared.spec, configured, &run.urn, olds)?;
-    let report = prepared.gate(configured).await?;
+    let (spec, report) = prepared.gate(configured).await?;
+    let plan = plan_of(&spec, configured, &run.urn, olds)?;
     Ok((plan, report))
 }
 

@@ -77,6 +77,13 @@ pub(super) fn invalid(e: &codec::DecodeError) -> ProviderError {
 }
 
 impl Prepared {
+    /// Absent availability zones: the earlier ones, else the region's first three usable zones
+    /// from AWS; without facts they stay absent (SEKS-NET-012 is deferred).
+    pub fn with_zones(self, facts: Option<&rules::AwsFacts>) -> Self {
+        let spec = self.spec.with_zones(self.olds.as_ref(), facts.and_then(|f| f.default_zones()));
+        Prepared { spec, ..self }
+    }
+
     /// Run the rules (with the AWS facts, when there are any).
     pub fn evaluate(self, region: Option<&str>, aws_facts: Option<&rules::AwsFacts>) -> Checked {
         let today = today();
@@ -104,15 +111,17 @@ impl Prepared {
     }
 
     /// The gate before the first mutating call: every rule, the AWS-backed ones included, with
-    /// real values. Returns the policy report recorded in the outputs.
-    pub async fn gate(self, configured: &Configured) -> Result<PolicyReport> {
+    /// real values. Returns the checked spec (zones Check could not read are the region's default
+    /// zones now) and the policy report recorded in the outputs.
+    pub async fn gate(self, configured: &Configured) -> Result<(ClusterArgs, PolicyReport)> {
         let why = match self.aws_facts(configured).await {
             Ok(Some(facts)) => {
-                let checked = self.evaluate(Some(&configured.region), Some(&facts));
+                let checked = self.with_zones(Some(&facts)).evaluate(Some(&configured.region), Some(&facts));
                 if let Some(f) = checked.report.failures.first() {
                     return Err(ProviderError::InvalidArgument(f.message.clone()));
                 }
-                return Ok(policy_report(&checked.report, &checked.hygiene));
+                let report = policy_report(&checked.report, &checked.hygiene);
+                return Ok((checked.spec, report));
             }
             Ok(None) => "the Kubernetes version is not known".to_string(),
             Err(note) => note,
@@ -150,7 +159,7 @@ pub async fn check(
         },
         _ => None,
     };
-    let checked = prepared.evaluate(region, facts.as_ref());
+    let checked = prepared.with_zones(facts.as_ref()).evaluate(region, facts.as_ref());
     warnings.extend(checked.report.warnings.iter().map(|w| w.message.clone()));
     warnings.extend(checked.hygiene.iter().cloned());
     for (item, reason) in &checked.report.waived {

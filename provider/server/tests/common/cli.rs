@@ -251,6 +251,7 @@ pub fn users_vpc(emu: &secure_eks_testkit::Emulator) -> [String; 3] {
     let ids = emu.boto3(
         "ec2 = client('ec2')\n\
          v = ec2.create_vpc(CidrBlock='10.1.0.0/16')['Vpc']['VpcId']\n\
+         ec2.modify_vpc_attribute(VpcId=v, EnableDnsHostnames={'Value': True})\n\
          a = ec2.create_subnet(VpcId=v, CidrBlock='10.1.0.0/20', AvailabilityZone='us-east-1a')['Subnet']['SubnetId']\n\
          b = ec2.create_subnet(VpcId=v, CidrBlock='10.1.16.0/20', AvailabilityZone='us-east-1b')['Subnet']['SubnetId']\n\
          print(v, a, b)",
