@@ -12,16 +12,15 @@ import (
 
 func main() {
 	pulumi.Run(func(ctx *pulumi.Context) error {
-		cfg := config.New(ctx, "")
-		cluster, err := secureeks.NewSecureEksCluster(ctx, "cluster", &secureeks.SecureEksClusterArgs{
-			KubernetesVersion: pulumi.String(cfg.Require("kubernetesVersion")),
-			NodeGroups: secureeks.NodeGroupArray{
-				secureeks.NodeGroupArgs{
-					Name:          pulumi.String("general"),
-					InstanceTypes: pulumi.StringArray{pulumi.String("m7g.large"), pulumi.String("m6g.large")},
-				},
-			},
-		})
+		general := secureeks.NodeGroupArgs{
+			Name:          pulumi.String("general"),
+			InstanceTypes: pulumi.ToStringArray([]string{"m7g.large", "m6g.large"}),
+		}
+		args := &secureeks.SecureEksClusterArgs{
+			KubernetesVersion: pulumi.String(config.Require(ctx, "kubernetesVersion")),
+			NodeGroups:        secureeks.NodeGroupArray{general},
+		}
+		cluster, err := secureeks.NewSecureEksCluster(ctx, "cluster", args)
 		if err != nil {
 			return err
 		}

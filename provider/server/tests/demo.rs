@@ -12,22 +12,15 @@ use std::time::{Duration, Instant};
 
 const MARKER: &str = "SECURE_EKS_DEMO_TEST_RUN";
 
-/// `pid: cmdline` of every live process whose environment holds `MARKER=<value>`.
+/// `pid command` of every live process whose environment holds `MARKER=<value>` (`ps e` prints
+/// each process's environment after its command line).
 fn marked_processes(value: &str) -> Vec<String> {
     let needle = format!("{MARKER}={value}");
-    std::fs::read_dir("/proc")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()))
-        .filter(|pid| {
-            let env = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
-            env.split(|b| *b == 0).any(|kv| kv == needle.as_bytes())
-        })
-        .map(|pid| {
-            let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-            format!("{pid}: {}", String::from_utf8_lossy(&cmd).replace('\0', " "))
-        })
+    let out = Command::new("ps").args(["axeww", "-o", "pid=,command="]).output().expect("run ps");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.split_whitespace().any(|w| w == needle) && !l.contains(" ps axeww "))
+        .map(|l| l.split(&needle).next().unwrap_or(l).trim().to_string())
         .collect()
 }
 
@@ -64,7 +57,7 @@ fn demo_runs_and_leaves_no_process_behind() {
     }
     // Never leave them running, even when the assertion below fails.
     for p in &left {
-        if let Some(pid) = p.split(':').next() {
+        if let Some(pid) = p.split_whitespace().next() {
             let _ = Command::new("kill").arg("-KILL").arg(pid).status();
         }
     }
