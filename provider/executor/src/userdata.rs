@@ -56,13 +56,6 @@ fn is_mime(s: &str) -> bool {
     s.trim_start().starts_with("MIME-Version:")
 }
 
-/// The user data for a launch template, or `None` when there is nothing to add.
-///
-/// - Pinned AMI, AL2023: a MIME document with a nodeadm `NodeConfig` (cluster name, endpoint, CA,
-///   service CIDR) followed by the user's part, if any.
-/// - Pinned AMI, Bottlerocket: `[settings.kubernetes]` TOML followed by the user's TOML.
-/// - EKS AMI (not pinned): the user's data only; AL2023 needs MIME (EKS merges its own part),
-///   so plain scripts are wrapped; Bottlerocket TOML is passed through.
 /// A user's MIME document with our part first: the user's own boundary, headers and parts are
 /// kept byte for byte (a multipart document), or the whole document becomes one part (a
 /// single-part MIME document).
