@@ -653,3 +653,17 @@ def test_load_balancer_controller_needs_exactly_one_tagged_node_sg(endpoint, cli
     with pytest.raises(ClientError) as e:  # still referenced by the node SG's rule
         ec2.delete_security_group(GroupId=lb["securityGroupId"])
     assert _code(e) == "DependencyViolation"
+
+
+def test_endpoint_deletion_finishes_even_when_its_route_table_went_first(client):
+    net = _network(client, private=False, s3=True)
+    ec2 = client("ec2")
+    for a in ec2.describe_route_tables(RouteTableIds=[net["rt"]])["RouteTables"][0]["Associations"]:
+        ec2.disassociate_route_table(AssociationId=a["RouteTableAssociationId"])
+    for s in net["subnets"]:
+        ec2.delete_subnet(SubnetId=s)
+    ec2.delete_route_table(RouteTableId=net["rt"])
+    ec2.delete_vpc_endpoints(VpcEndpointIds=[net["endpoints"]["s3"]])
+    assert ec2.describe_vpc_endpoints(VpcEndpointIds=[net["endpoints"]["s3"]])["VpcEndpoints"][0]["State"].lower() == "deleted"
+    ec2.delete_security_group(GroupId=net["sg"])
+    ec2.delete_vpc(VpcId=net["vpc"])

@@ -127,9 +127,6 @@ def create_vpc_endpoint(self, vpc_id, service_name, endpoint_type, *args, **kwar
     return vpce
 
 
-_orig_delete = EC2Backend.delete_vpc_endpoints
-
-
 def delete_vpc_endpoints(self, vpce_ids=None):
     for vpce_id in vpce_ids or []:
         vpce = self.vpc_end_points.get(vpce_id)
@@ -137,11 +134,20 @@ def delete_vpc_endpoints(self, vpce_ids=None):
             continue
         vpce.state = "deleting"
 
-        def finish(vpce_id=vpce_id):
-            if vpce_id in self.vpc_end_points:
-                _orig_delete(self, [vpce_id])
-                # AWS stops listing a deleted endpoint shortly after; keep "deleted" for a while.
-                clock.after(DELETE_MIN, lambda: self.vpc_end_points.pop(vpce_id, None))
+        def finish(vpce=vpce):
+            # moto's delete fails when a route table of a gateway endpoint is already gone: do it here.
+            if vpce.id not in self.vpc_end_points:
+                return
+            for eni_id in vpce.network_interface_ids or []:
+                self.enis.pop(eni_id, None)
+            for rt in vpce.route_table_ids or []:
+                try:
+                    self.delete_route(rt, vpce.destination_prefix_list_id)
+                except Exception:
+                    pass
+            vpce.state = "deleted"
+            # AWS stops listing a deleted endpoint shortly after; keep "deleted" for a while.
+            clock.after(DELETE_MIN, lambda: self.vpc_end_points.pop(vpce.id, None))
 
         clock.after(DELETE_MIN, finish)
 
