@@ -13,6 +13,9 @@ step "installing the pinned Pulumi CLI and the emulator (cached)"
 SECURE_EKS_PULUMI_BIN="$(scripts/install-pulumi.sh | tail -n1)"
 SECURE_EKS_EMULATOR_PYTHON="$(scripts/install-emulator.sh | tail -n1)"
 export SECURE_EKS_PULUMI_BIN SECURE_EKS_EMULATOR_PYTHON
+# The provider polls AWS every 5 s; against the time-scaled emulator (provider/testkit:
+# SUITE_TIME_SCALE) a poll every 100 ms keeps waits proportional to the simulated time.
+export SECURE_EKS_POLL_INTERVAL_MS="${SECURE_EKS_POLL_INTERVAL_MS:-100}"
 
 step "generated files are fresh (schema.json, docs/rules.md, docs/reference.md) and carry one version"
 cargo run -q -p xtask -- schema --check

@@ -66,10 +66,17 @@ pub struct Emulator {
 
 /// The emulator's time scale: seconds of emulator time per real AWS minute (a cluster that takes
 /// ~10 minutes to create on AWS is CREATING for 10 × scale seconds); 0 = every transition is due
-/// at once (on the next request). `SECURE_EKS_EMULATOR_TIME_SCALE` when set, else 1.0.
+/// at once (on the next request). `SECURE_EKS_EMULATOR_TIME_SCALE` when set, else
+/// [`SUITE_TIME_SCALE`].
 pub fn default_time_scale() -> f64 {
-    std::env::var("SECURE_EKS_EMULATOR_TIME_SCALE").ok().and_then(|v| v.parse().ok()).unwrap_or(1.0)
+    std::env::var("SECURE_EKS_EMULATOR_TIME_SCALE").ok().and_then(|v| v.parse().ok()).unwrap_or(SUITE_TIME_SCALE)
 }
+
+/// The time scale of the Rust suites: 0.2 s per real AWS minute (a cluster is CREATING for 2 s,
+/// a node group for ~1 s), so every waiter, progress line and DELETING state is exercised while
+/// the whole CI run stays within its budget; at 1.0 the yaml-minimal e2e test alone took 205 s.
+/// Tests about time itself choose their own scale (`start_with_time_scale`).
+pub const SUITE_TIME_SCALE: f64 = 0.2;
 
 impl Emulator {
     /// Start on a free port (retrying if another process takes it first) and wait until it

@@ -149,11 +149,20 @@ def delete_cluster(self):
         def release():  # the control-plane ENIs linger, then go with the cluster security group
             for eni_id in getattr(c, "_enis", []):
                 ec2.enis.pop(eni_id, None)
+            release_sg()
+
+        def release_sg():
+            # EKS deletes the cluster security group it made. While another group's rule still
+            # references it (the node SG's rules), EC2 refuses (DependencyViolation); EKS's cleanup
+            # then tries again later instead of leaving it behind for good, so the VPC becomes
+            # deletable once the caller has removed its own references.
+            # https://docs.aws.amazon.com/eks/latest/userguide/sec-group-reqs.html
             if getattr(c, "_cluster_sg", None):
                 try:
                     ec2.delete_security_group(group_id=c._cluster_sg)
-                except Exception:
-                    pass
+                except Exception as e:  # noqa: BLE001 - any refusal: retry later
+                    if "NotFound" not in type(e).__name__ and "NotFound" not in str(e):
+                        clock.after(CP_ENI_LINGER_MIN, release_sg)
 
         clock.after(CLUSTER_DELETE_MIN, gone)
     return ActionResult({"cluster": c})

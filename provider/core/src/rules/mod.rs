@@ -294,7 +294,7 @@ pub fn catalogue() -> &'static [&'static dyn Rule] {
     &CATALOGUE
 }
 
-static CATALOGUE: [&dyn Rule; 41] = [
+static CATALOGUE: [&dyn Rule; 42] = [
     &aws_net_011_existing_subnets::RULE,
     &aws_net_012_zones::RULE,
     &aws_node_014_pinned_ami_arch::RULE,
