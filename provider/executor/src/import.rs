@@ -175,9 +175,11 @@ impl Aws {
         }
 
         // ---- IAM for workloads
-        o.autoscaler_role = found(ctx.iam.get_role().role_name(format!("{name}-cluster-autoscaler")).send().await).map_err(lookup)?.is_some();
+        // Role names carry the owner's hash (IAM is global): the planner's names for this owner.
+        let role = |what: &str| secure_eks_core::plan::names::role_name(name, &owner, what);
+        o.autoscaler_role = found(ctx.iam.get_role().role_name(role("cluster-autoscaler")).send().await).map_err(lookup)?.is_some();
         for i in 0.. {
-            let role_name = format!("{name}-sa-{i}");
+            let role_name = role(&format!("sa-{i}"));
             let Some(r) = found(ctx.iam.get_role().role_name(&role_name).send().await).map_err(lookup)?.and_then(|r| r.role) else { break };
             let Some((ns, sa)) = r.assume_role_policy_document().and_then(trusted_service_account) else { continue };
             let attached = ctx.iam.list_attached_role_policies().role_name(&role_name).send().await.map_err(|e| lookup(aws_err(e)))?;
