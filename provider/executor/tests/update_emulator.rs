@@ -189,7 +189,13 @@ async fn changed_inputs_converge_adopted_resources_and_a_repeat_changes_nothing(
         kinds.push(u.r#type().map(|t| t.as_str().to_string()).unwrap_or_default());
     }
     kinds.sort();
-    assert_eq!(kinds, ["AddonUpdate", "EndpointAccessUpdate", "LoggingUpdate", "VersionUpdate", "VersionUpdate"], "cluster version, endpoint, logging, vpc-cni, node group version");
+    // UpdateNodegroupConfig (size, labels, taints) is a `ConfigUpdate`, as on AWS; the emulator
+    // records it since it models updates in progress.
+    assert_eq!(
+        kinds,
+        ["AddonUpdate", "ConfigUpdate", "EndpointAccessUpdate", "LoggingUpdate", "VersionUpdate", "VersionUpdate"],
+        "vpc-cni, node group config, endpoint, logging, cluster version, node group version"
+    );
 
     // Launch template: a second version with hop limit 1 and 80 GiB, still IMDSv2 and encrypted.
     assert_eq!(outs2["lt/general"].extra["latestVersion"], "2");
