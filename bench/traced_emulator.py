@@ -68,12 +68,11 @@ def main():
     spec = importlib.util.spec_from_file_location("moto_ext_server", SERVER)
     server = importlib.util.module_from_spec(spec)
     sys.modules["moto_ext_server"] = server
-    spec.loader.exec_module(server)  # the patches and FaultMiddleware; its __main__ block does not run
+    spec.loader.exec_module(server)  # imports the moto_ext package (the patches); its __main__ block does not run
     from werkzeug.serving import run_simple
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
     from moto.server import MotoRequestHandler
 
-    app = server.FaultMiddleware(DomainDispatcherApplication(create_backend_app))
+    app = server.moto_ext.make_app()  # the same app the emulator serves: client tokens, faults, request log
     run_simple(a.host, a.port, TraceMiddleware(app), threaded=True, request_handler=MotoRequestHandler)
 
 

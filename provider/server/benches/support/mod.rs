@@ -137,6 +137,18 @@ pub fn facts(news: &PropertyMap) -> AwsFacts {
     for (_, name, version) in ADDONS {
         f.addon_versions.insert(name.into(), vec![version.into()]);
     }
+    // The region's zones (SEKS-NET-012), as DescribeAvailabilityZones gives them for us-east-1.
+    f.zones = Some(
+        "abcdef"
+            .chars()
+            .map(|c| secure_eks_core::rules::ZoneFacts {
+                name: format!("{REGION}{c}"),
+                state: "available".into(),
+                zone_type: "availability-zone".into(),
+                opt_in_status: "opt-in-not-required".into(),
+            })
+            .collect(),
+    );
     f
 }
 
