@@ -137,11 +137,7 @@ fn kill_9_after_the_vpc_the_cluster_and_during_the_node_group_then_up_converges(
 #[test]
 fn kill_9_during_update_refresh_and_destroy_then_the_users_next_run_recovers() {
     let emu = Emulator::start();
-    let ws = Workspace::new("examples/yaml-minimal");
-    ws.init_stack_quick(&emu.endpoints());
-    let up = ws.pulumi(UP);
-    assert_eq!(up.code, Some(0), "up failed:\n{}", up.out);
-    let name = ws.pulumi(&["stack", "output", "clusterName"]).out.trim().to_string();
+    let (ws, name) = Workspace::minimal_cluster_up(&emu.endpoints());
     let two_groups = ONE_MINIMAL_CLUSTER.replace("launchTemplates=1", "launchTemplates=2");
 
     // Update: a second node group; killed while its waiter is held (it exists in AWS, the

@@ -174,11 +174,7 @@ fn delete_nodegroup_by_hand(emu: &Emulator, cluster: &str, ng: &str) {
 #[test]
 fn a_cluster_deleted_by_hand_is_recreated_by_up_and_nothing_is_forgotten() {
     let emu = Emulator::start();
-    let ws = Workspace::new("examples/yaml-minimal");
-    ws.init_stack_quick(&emu.endpoints());
-    let up = ws.pulumi(UP);
-    assert_eq!(up.code, Some(0), "up failed:\n{}", up.out);
-    let name = ws.pulumi(&["stack", "output", "clusterName"]).out.trim().to_string();
+    let (ws, name) = Workspace::minimal_cluster_up(&emu.endpoints());
 
     delete_nodegroup_by_hand(&emu, &name, "general");
     emu.boto3(&format!("client('eks').delete_cluster(name='{name}')"));
@@ -195,11 +191,7 @@ fn a_cluster_deleted_by_hand_is_recreated_by_up_and_nothing_is_forgotten() {
 #[test]
 fn a_node_group_and_a_role_deleted_by_hand_are_recreated_by_up() {
     let emu = Emulator::start();
-    let ws = Workspace::new("examples/yaml-minimal");
-    ws.init_stack_quick(&emu.endpoints());
-    let up = ws.pulumi(UP);
-    assert_eq!(up.code, Some(0), "up failed:\n{}", up.out);
-    let name = ws.pulumi(&["stack", "output", "clusterName"]).out.trim().to_string();
+    let (ws, name) = Workspace::minimal_cluster_up(&emu.endpoints());
     let res = cluster_resource(&ws).unwrap();
     let role = res["outputs"]["awsResources"]["role/autoscaler"]["id"].as_str().expect("the autoscaler role is recorded").to_string();
 

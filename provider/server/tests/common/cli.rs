@@ -140,6 +140,17 @@ impl Workspace {
 }
 
 impl Workspace {
+    /// examples/yaml-minimal on a new stack against `endpoints`, after one successful `up`
+    /// (without a preview): the workspace and the cluster's name.
+    pub fn minimal_cluster_up(endpoints: &serde_json::Value) -> (Workspace, String) {
+        let ws = Workspace::new("examples/yaml-minimal");
+        ws.init_stack_quick(endpoints);
+        let up = ws.pulumi(&["up", "--yes", "--non-interactive", "--skip-preview"]);
+        assert_eq!(up.code, Some(0), "up failed:\n{}", up.out);
+        let name = ws.pulumi(&["stack", "output", "clusterName"]).out.trim().to_string();
+        (ws, name)
+    }
+
     /// Like [`Workspace::init_stack`], but sets every endpoint with one `pulumi config set-all`
     /// (one CLI start instead of seven; the corpus test runs this for every program).
     pub fn init_stack_quick(&self, endpoints: &serde_json::Value) {
