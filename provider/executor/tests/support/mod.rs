@@ -1,6 +1,8 @@
 //! What the executor's emulator tests share: the emulator from the test kit, and SDK sessions on it.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod fault_ops;
+
 pub use secure_eks_testkit::Emulator;
 use secure_eks_core::model::ProviderConfig;
 use secure_eks_executor::Aws;
