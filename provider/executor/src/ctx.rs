@@ -58,20 +58,33 @@ pub(crate) fn aws_err<E: std::error::Error>(e: E) -> StepError {
 }
 
 /// `service:Operation` from the type of an SDK error: `SdkError<aws_sdk_iam::operation::
-/// create_role::CreateRoleError, ...>` (or a waiter error over one) is `iam:CreateRole`.
+/// create_role::CreateRoleError, ...>` (or a waiter error over one) is `iam:CreateRole`. The
+/// operation is spelt as AWS spells it, from the error type (`GetOpenIDConnectProviderError`),
+/// not from the snake-case module (`get_open_id_connect_provider`).
 fn operation_of(type_name: &str) -> Option<String> {
     let rest = &type_name[type_name.find("aws_sdk_")? + "aws_sdk_".len()..];
     let (service, rest) = rest.split_once("::operation::")?;
-    let op = rest.split("::").next()?;
-    let camel: String = op
-        .split('_')
-        .map(|w| {
-            let mut c = w.chars();
-            c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
-        })
-        .collect();
     let service = if service == "cloudwatchlogs" { "logs" } else { service };
-    Some(format!("{service}:{camel}"))
+    // Every `<module>::<Type>` after `::operation::`; the one whose type is `<Op>Error` names it.
+    let from_type = std::iter::once(rest).chain(rest.split("::operation::").skip(1)).find_map(|r| {
+        let mut parts = r.splitn(3, "::");
+        let (_module, ty) = (parts.next()?, parts.next()?);
+        let ty: String = ty.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+        ty.strip_suffix("Error").filter(|op| !op.is_empty()).map(str::to_string)
+    });
+    let op = match from_type {
+        Some(op) => op,
+        None => rest
+            .split("::")
+            .next()?
+            .split('_')
+            .map(|w| {
+                let mut c = w.chars();
+                c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+            })
+            .collect(),
+    };
+    Some(format!("{service}:{op}"))
 }
 
 /// The error code of an SDK error (`InvalidVpcID.NotFound`, `NoSuchEntity`, ...).
@@ -458,6 +471,21 @@ mod tests {
         );
         assert_eq!(operation_of("aws_sdk_cloudwatchlogs::operation::create_log_group::CreateLogGroupError").as_deref(), Some("logs:CreateLogGroup"));
         assert_eq!(operation_of("std::io::Error"), None);
+    }
+
+    #[test]
+    fn errors_name_the_operation_as_aws_spells_it() {
+        // The module is snake case (`get_open_id_connect_provider`), the operation is not
+        // (`GetOpenIDConnectProvider`): the name comes from the error type.
+        assert_eq!(
+            operation_of("aws_smithy_runtime_api::client::result::SdkError<aws_sdk_iam::operation::get_open_id_connect_provider::GetOpenIDConnectProviderError, aws_smithy_runtime_api::http::Response>").as_deref(),
+            Some("iam:GetOpenIDConnectProvider")
+        );
+        // A waiter error names its output type first.
+        assert_eq!(
+            operation_of("aws_smithy_runtime_api::client::waiters::error::WaiterError<aws_sdk_eks::operation::describe_cluster::DescribeClusterOutput, aws_sdk_eks::operation::describe_cluster::DescribeClusterError>").as_deref(),
+            Some("eks:DescribeCluster")
+        );
     }
 
     #[test]
