@@ -127,7 +127,13 @@ impl Aws {
                 o.vpc_cni_configuration = a.configuration_values().and_then(|v| serde_json::from_str(v).ok());
             }
             if let Some(v) = a.addon_version() {
-                let default = eks::default_addon_version(&ctx, addon, &o.version).await.ok();
+                let default = match eks::default_addon_version(&ctx, addon, &o.version).await {
+                    Ok(d) => Some(d),
+                    // EKS lists no version of it for this Kubernetes version: keep it pinned.
+                    Err(StepError::Invalid(_)) => None,
+                    // A failed call is not "no default": it would pin every addon.
+                    Err(e) => return Err(lookup(e)),
+                };
                 if default.as_deref() != Some(v) {
                     o.pinned_addons.insert(addon.clone(), v.to_string());
                 }

@@ -217,9 +217,23 @@ pub(crate) async fn internet_gateway(ctx: &Ctx, step: &Step) -> Result<(), StepE
     let id = igw.internet_gateway_id().ok_or_else(|| missing_id("internet gateway"))?.to_string();
     ctx.record(&step.id, with(out(&id), "vpcId", &vpc_id));
     if !igw.attachments().iter().any(|a| a.vpc_id() == Some(vpc_id.as_str())) {
-        ctx.ec2.attach_internet_gateway().internet_gateway_id(&id).vpc_id(&vpc_id).send().await.map_err(aws_err)?;
+        match ctx.ec2.attach_internet_gateway().internet_gateway_id(&id).vpc_id(&vpc_id).send().await {
+            Ok(_) => {}
+            // A retry after a lost answer: the first attempt attached it, and EC2 answers
+            // `Resource.AlreadyAssociated` (EC2 API reference, "Error codes":
+            // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html). Done
+            // when the gateway is attached to this VPC; any other attachment stays an error.
+            Err(e) if code(&e) == "Resource.AlreadyAssociated" && attached_to(ctx, &id, &vpc_id).await? => {}
+            Err(e) => return Err(aws_err(e)),
+        }
     }
     Ok(())
+}
+
+/// Whether internet gateway `id` is attached to `vpc_id` now.
+async fn attached_to(ctx: &Ctx, id: &str, vpc_id: &str) -> Result<bool, StepError> {
+    let g = find_igw(ctx, Some(id.to_string()), "").await?;
+    Ok(g.is_some_and(|g| g.attachments().iter().any(|a| a.vpc_id() == Some(vpc_id))))
 }
 
 // ---------------------------------------------------------------- NAT gateway
