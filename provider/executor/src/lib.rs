@@ -25,7 +25,6 @@ mod retry;
 mod ssm;
 mod userdata;
 
-use aws_config::retry::RetryConfig;
 use aws_config::BehaviorVersion;
 use aws_credential_types::Credentials;
 use aws_types::region::Region;
@@ -80,7 +79,7 @@ impl Aws {
     pub async fn new(cfg: &ProviderConfig, region: &str) -> Self {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .region(Region::new(region.to_string()))
-            .retry_config(RetryConfig::standard().with_max_attempts(5));
+            .retry_config(retry::retry_config());
         if let Some(p) = &cfg.profile {
             loader = loader.profile_name(p);
         }

@@ -120,6 +120,25 @@ impl ClassifyRetry for ThrottleWatch {
     }
 }
 
+/// The SDK's retry settings: standard mode, 5 attempts, its default backoff (1 s first, 20 s at
+/// most), or, when `SECURE_EKS_RETRY_BACKOFF_MS` is set, that first backoff and 20 times it at
+/// most. Only the tests set it: against the emulator a fault needs no real back-off, and the
+/// fault matrix's persistent faults would otherwise wait ~10 s each for the same 5 attempts.
+pub(crate) fn retry_config() -> aws_config::retry::RetryConfig {
+    retry_config_from(std::env::var("SECURE_EKS_RETRY_BACKOFF_MS").ok().as_deref())
+}
+
+fn retry_config_from(backoff_ms: Option<&str>) -> aws_config::retry::RetryConfig {
+    let standard = aws_config::retry::RetryConfig::standard().with_max_attempts(5);
+    match backoff_ms.and_then(|v| v.trim().parse::<u64>().ok()) {
+        Some(ms) => {
+            let first = std::time::Duration::from_millis(ms.max(1));
+            standard.with_initial_backoff(first).with_max_backoff(first * 20)
+        }
+        None => standard,
+    }
+}
+
 /// A per-call config override that applies [`ThrottlingOnly`], for the service whose config
 /// builder is named: `.customize().config_override(throttling_only!(aws_sdk_ec2))`.
 macro_rules! throttling_only {
@@ -146,6 +165,16 @@ mod tests {
         assert_eq!(only_throttling(&RetryAction::server_error()), RetryAction::RetryForbidden);
         assert_eq!(only_throttling(&RetryAction::transient_error()), RetryAction::RetryForbidden);
         assert_eq!(only_throttling(&RetryAction::NoActionIndicated), RetryAction::NoActionIndicated);
+    }
+
+    #[test]
+    fn the_backoff_is_the_sdk_default_unless_the_tests_set_it() {
+        use std::time::Duration;
+        let default = retry_config_from(None);
+        assert_eq!((default.max_attempts(), default.initial_backoff(), default.max_backoff()), (5, Duration::from_secs(1), Duration::from_secs(20)));
+        let fast = retry_config_from(Some("50"));
+        assert_eq!((fast.max_attempts(), fast.initial_backoff(), fast.max_backoff()), (5, Duration::from_millis(50), Duration::from_secs(1)));
+        assert_eq!(retry_config_from(Some("soon")).initial_backoff(), Duration::from_secs(1));
     }
 
     #[test]
