@@ -142,7 +142,7 @@ pub(crate) async fn subnet(ctx: &Ctx, step: &Step, role: SubnetRole, az: &str, c
                 SubnetRole::Public => k8s.push(("kubernetes.io/role/elb".into(), "1".into())),
                 SubnetRole::Pod => {}
             }
-            let o = ctx
+            let r = ctx
                 .ec2
                 .create_subnet()
                 .vpc_id(&vpc_id)
@@ -150,11 +150,25 @@ pub(crate) async fn subnet(ctx: &Ctx, step: &Step, role: SubnetRole, az: &str, c
                 .availability_zone(az)
                 .tag_specifications(tag_spec(ctx, ResourceType::Subnet, &step.id, &k8s))
                 .send()
-                .await
-                .map_err(aws_err)?;
-            let s = o.subnet.ok_or_else(|| missing_id("subnet"))?;
-            created(ctx, &step.id, s.subnet_id().unwrap_or_default());
-            s
+                .await;
+            match r {
+                Ok(o) => {
+                    let s = o.subnet.ok_or_else(|| missing_id("subnet"))?;
+                    created(ctx, &step.id, s.subnet_id().unwrap_or_default());
+                    s
+                }
+                // A retry after a lost answer: the first attempt made the subnet (with our tags,
+                // set in the same call), so the CIDR now conflicts with it. Adopt it when it is
+                // ours, in this VPC with this CIDR; a conflict with anything else stays an error.
+                Err(e) if code(&e) == "InvalidSubnet.Conflict" => match find_subnet(ctx, None, &step.id).await? {
+                    Some(s) if s.vpc_id() == Some(vpc_id.as_str()) && s.cidr_block() == Some(cidr) => {
+                        adopted(ctx, &step.id, s.subnet_id().unwrap_or_default());
+                        s
+                    }
+                    _ => return Err(aws_err(e)),
+                },
+                Err(e) => return Err(aws_err(e)),
+            }
         }
     };
     let id = s.subnet_id().ok_or_else(|| missing_id("subnet"))?.to_string();
@@ -367,7 +381,13 @@ pub(crate) async fn route_table(ctx: &Ctx, step: &Step, subnets: &[String], defa
             } else {
                 let req = ctx.ec2.create_route().route_table_id(&id).destination_cidr_block("0.0.0.0/0");
                 let req = if nat { req.nat_gateway_id(&target) } else { req.gateway_id(&target) };
-                req.send().await.map_err(aws_err)?;
+                match req.send().await {
+                    Ok(_) => {}
+                    // A retry after a lost answer: the first attempt made the route. Done when
+                    // it goes to this target; a route to anything else stays an error.
+                    Err(e) if code(&e) == "RouteAlreadyExists" && default_route_to(ctx, &id, &target).await? => {}
+                    Err(e) => return Err(aws_err(e)),
+                }
             }
         }
     }
@@ -388,6 +408,16 @@ pub(crate) async fn route_table(ctx: &Ctx, step: &Step, subnets: &[String], defa
             .map_err(aws_err)?;
     }
     Ok(())
+}
+
+/// Whether route table `id`'s 0.0.0.0/0 route goes to `target` (a gateway or a NAT gateway) now.
+async fn default_route_to(ctx: &Ctx, id: &str, target: &str) -> Result<bool, StepError> {
+    let rt = find_rtb(ctx, Some(id.to_string()), "").await?;
+    Ok(rt.is_some_and(|rt| {
+        rt.routes()
+            .iter()
+            .any(|r| r.destination_cidr_block() == Some("0.0.0.0/0") && (r.gateway_id() == Some(target) || r.nat_gateway_id() == Some(target)))
+    }))
 }
 
 // ---------------------------------------------------------------- deletion

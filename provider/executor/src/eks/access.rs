@@ -24,10 +24,20 @@ pub(crate) async fn access_entry(ctx: &Ctx, step: &Step, principal: &str, policy
                 .set_tags(Some(eks_tags(ctx, &step.id)))
                 .client_request_token(ctx.token_for(step, &[principal]))
                 .send()
-                .await
-                .map_err(aws_err)?;
+                .await;
+            let entry = match o {
+                Ok(o) => o.access_entry,
+                // See `lost_create`: the entry our lost call made.
+                Err(e) if super::lost_create::in_use(&e) => {
+                    match found(ctx.eks.describe_access_entry().cluster_name(&cluster).principal_arn(principal).send().await)?.and_then(|o| o.access_entry) {
+                        Some(a) if super::lost_create::made_by_us(ctx, &step.id, a.tags()) => Some(a),
+                        _ => return Err(aws_err(e)),
+                    }
+                }
+                Err(e) => return Err(aws_err(e)),
+            };
             ctx.say(format!("{}: created access entry for {principal}", step.id));
-            o.access_entry.and_then(|e| e.access_entry_arn)
+            entry.and_then(|e| e.access_entry_arn)
         }
     };
     // The policies earlier applies associated with this principal (by any access step: the

@@ -105,9 +105,16 @@ pub(crate) async fn addon(
                 .client_request_token(ctx.token(step))
                 .set_tags(Some(eks_tags(ctx, &step.id)))
                 .send()
-                .await
-                .map_err(aws_err)?;
-            let a = o.addon.ok_or_else(|| StepError::Invalid("CreateAddon returned no addon".into()))?;
+                .await;
+            let a = match o {
+                Ok(o) => o.addon.ok_or_else(|| StepError::Invalid("CreateAddon returned no addon".into()))?,
+                // See `lost_create`: the addon our lost call made.
+                Err(e) if super::lost_create::in_use(&e) => match describe_addon(ctx, &cluster, name).await? {
+                    Some(a) if super::lost_create::made_by_us(ctx, &step.id, a.tags()) => a,
+                    _ => return Err(aws_err(e)),
+                },
+                Err(e) => return Err(aws_err(e)),
+            };
             ctx.say(format!("{}: created addon {name} {version}", step.id));
             ctx.record(&step.id, addon_output(&a, name));
         }

@@ -5,6 +5,7 @@
 mod access;
 mod addons;
 mod cluster;
+mod lost_create;
 mod nodegroups;
 
 pub(crate) use access::*;

@@ -103,9 +103,16 @@ pub(crate) async fn nodegroup(ctx: &Ctx, step: &Step, ng: &NodeGroupAction) -> R
                 .set_tags(Some(tags))
                 .client_request_token(ctx.token(step))
                 .send()
-                .await
-                .map_err(aws_err)?;
-            let n = o.nodegroup.ok_or_else(|| StepError::Invalid("CreateNodegroup returned no node group".into()))?;
+                .await;
+            let n = match o {
+                Ok(o) => o.nodegroup.ok_or_else(|| StepError::Invalid("CreateNodegroup returned no node group".into()))?,
+                // See `lost_create`: the node group our lost call made.
+                Err(e) if super::lost_create::in_use(&e) => match describe_nodegroup(ctx, &cluster, name).await? {
+                    Some(n) if super::lost_create::made_by_us(ctx, &step.id, n.tags()) => n,
+                    _ => return Err(aws_err(e)),
+                },
+                Err(e) => return Err(aws_err(e)),
+            };
             ctx.say(format!("{}: creating node group {name}", step.id));
             record(&n);
         }
