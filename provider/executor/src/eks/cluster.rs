@@ -110,9 +110,16 @@ pub(crate) async fn cluster(ctx: &Ctx, step: &Step, ca: &ClusterAction) -> Resul
                 .set_tags(Some(eks_tags(ctx, &step.id)))
                 .client_request_token(ctx.token(step))
                 .send()
-                .await
-                .map_err(aws_err)?;
-            let c = o.cluster.ok_or_else(|| StepError::Invalid("CreateCluster returned no cluster".into()))?;
+                .await;
+            let c = match o {
+                Ok(o) => o.cluster.ok_or_else(|| StepError::Invalid("CreateCluster returned no cluster".into()))?,
+                // See `lost_create`: the cluster our lost call made.
+                Err(e) if super::lost_create::in_use(&e) => match describe_cluster(ctx, name).await? {
+                    Some(c) if super::lost_create::made_by_us(ctx, &step.id, c.tags()) => c,
+                    _ => return Err(aws_err(e)),
+                },
+                Err(e) => return Err(aws_err(e)),
+            };
             ctx.say(format!("{}: creating cluster {name} (this takes about 10 minutes)", step.id));
             ctx.record(&step.id, cluster_output(&c, name));
         }
@@ -146,8 +153,18 @@ pub(super) async fn converge_cluster(ctx: &Ctx, step: &Step, ca: &ClusterAction,
     let current = c.version().unwrap_or_default().to_string();
     if let Some(v) = drift::version_step(&current, &ca.version).map_err(StepError::Invalid)? {
         ctx.say(format!("{}: upgrading cluster {name} from Kubernetes {current} to {v} (this takes 10 to 25 minutes)", step.id));
-        let o = ctx.eks.update_cluster_version().name(name).version(&v).send().await.map_err(aws_err)?;
-        c = settle_cluster(ctx, step, name, o.update(), &format!("the upgrade of cluster {name} to Kubernetes {v}")).await?;
+        let update = match ctx.eks.update_cluster_version().name(name).version(&v).send().await {
+            Ok(o) => o.update,
+            // A lost answer: the SDK's retry is refused because the first attempt's upgrade is
+            // done (the cluster runs `v`, and EKS refuses an update to the version it runs).
+            // The cluster is then waited for like any upgrade; any other refusal is an error.
+            Err(e) if describe_cluster(ctx, name).await?.is_some_and(|c| c.version() == Some(v.as_str())) => {
+                ctx.say(format!("{}: cluster {name} runs Kubernetes {v} already ({})", step.id, aws_smithy_types::error::metadata::ProvideErrorMetadata::message(&e).unwrap_or_default()));
+                None
+            }
+            Err(e) => return Err(aws_err(e)),
+        };
+        c = settle_cluster(ctx, step, name, update.as_ref(), &format!("the upgrade of cluster {name} to Kubernetes {v}")).await?;
         ctx.say(format!("{}: cluster {name} runs Kubernetes {}", step.id, c.version().unwrap_or(v.as_str())));
     }
     if let Some(vpc) = drift::endpoint_change(c.resources_vpc_config(), ca) {
