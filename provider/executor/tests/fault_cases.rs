@@ -72,3 +72,85 @@ async fn an_import_whose_addon_default_lookup_fails_is_an_error_not_a_pinned_add
     destroy(&aws, &plan, &outs).await.unwrap();
     assert_eq!(emu.leftovers(), NO_LEFTOVERS);
 }
+
+/// Create with one lost answer on `op`: the run must succeed by itself. The emulator, the
+/// outputs and a plain EC2 client on it, for the caller's checks before [`destroy_all`].
+async fn create_with_lost_answer(op: &Op) -> (Emulator, StepOutputs, aws_sdk_ec2::Client) {
+    fast_retries();
+    let emu = Emulator::start_with_time_scale(0.0);
+    let aws = emu.aws().await;
+    emu.fault(lost_answer(op));
+    let outs = up(&aws, &plan_a(), &StepOutputs::new()).await.unwrap_or_else(|e| panic!("the create failed: {e}"));
+    assert!(consumed(&emu), "the fault was not hit");
+    emu.clear_faults();
+    let ec2 = aws_sdk_ec2::Client::new(&emu.sdk().await);
+    (emu, outs, ec2)
+}
+
+/// Destroy leaves nothing.
+async fn destroy_all(emu: &Emulator, outs: &StepOutputs) {
+    destroy(&emu.aws().await, &plan_a(), outs).await.unwrap();
+    assert_eq!(emu.leftovers(), NO_LEFTOVERS);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_lost_create_subnet_answer_adopts_our_subnet_in_the_same_run() {
+    // The retry is answered InvalidSubnet.Conflict (its CIDR is taken by the subnet the first
+    // attempt made, with our tags).
+    let (emu, outs, ec2) = create_with_lost_answer(&op_of("POST /  CreateSubnet", "ec2")).await;
+    let planned = outs.keys().filter(|k| k.starts_with("subnet/")).count();
+    assert_eq!(ec2.describe_subnets().send().await.unwrap().subnets().len(), planned, "one subnet per subnet step (the lost one made once)");
+    destroy_all(&emu, &outs).await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_lost_create_route_answer_is_done_in_the_same_run() {
+    // The retry is answered RouteAlreadyExists: the route goes to our gateway.
+    let (emu, outs, ec2) = create_with_lost_answer(&op_of("POST /  CreateRoute", "ec2")).await;
+    let rt = ec2.describe_route_tables().route_table_ids(&outs["rtb/public"].id).send().await.unwrap();
+    let default: Vec<_> = rt.route_tables()[0].routes().iter().filter(|r| r.destination_cidr_block() == Some("0.0.0.0/0")).filter_map(|r| r.gateway_id()).collect();
+    assert_eq!(default, [outs["igw"].id.as_str()]);
+    destroy_all(&emu, &outs).await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn lost_eks_create_answers_adopt_what_our_call_made_in_the_same_run() {
+    // The retries are answered ResourceInUseException: the cluster, node group, addon and access
+    // entry the first attempts made carry our owner and step tags. One emulator, one create,
+    // all four lost (each rule fires once).
+    fast_retries();
+    let emu = Emulator::start_with_time_scale(0.0);
+    let aws = emu.aws().await;
+    let ops = ["POST /clusters  ", "POST /clusters/fm/node-groups  ", "POST /clusters/fm/addons  ", "POST /clusters/fm/access-entries  "];
+    for key in ops {
+        emu.fault(lost_answer(&op_of(key, "eks")));
+    }
+    let outs = up(&aws, &plan_a(), &StepOutputs::new()).await.unwrap_or_else(|e| panic!("the create failed: {e}"));
+    assert!(consumed(&emu), "a fault was not hit");
+    emu.clear_faults();
+    let eks = aws_sdk_eks::Client::new(&emu.sdk().await);
+    assert_eq!(eks.list_clusters().send().await.unwrap().clusters(), [CLUSTER]);
+    assert_eq!(eks.list_nodegroups().cluster_name(CLUSTER).send().await.unwrap().nodegroups(), ["general"]);
+    assert_eq!(eks.list_access_entries().cluster_name(CLUSTER).send().await.unwrap().access_entries().len(), 1);
+    let addons = outs.keys().filter(|k| k.starts_with("addon/")).count();
+    assert_eq!(eks.list_addons().cluster_name(CLUSTER).send().await.unwrap().addons().len(), addons);
+    destroy_all(&emu, &outs).await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_lost_update_cluster_version_answer_is_done_in_the_same_run() {
+    // The retry is refused (EKS won't "upgrade" to the version the cluster runs now).
+    fast_retries();
+    let emu = Emulator::start_with_time_scale(0.0);
+    let aws = emu.aws().await;
+    let outs = up(&aws, &plan_a(), &StepOutputs::new()).await.unwrap();
+    emu.fault(lost_answer(&op_of("POST /clusters/fm/updates  ", "eks")));
+    let outs = up(&aws, &plan_b(), &outs).await.unwrap_or_else(|e| panic!("the update failed: {e}"));
+    assert!(consumed(&emu), "the fault was not hit");
+    emu.clear_faults();
+    let eks = aws_sdk_eks::Client::new(&emu.sdk().await);
+    let c = eks.describe_cluster().name(CLUSTER).send().await.unwrap();
+    assert_eq!(c.cluster().and_then(|c| c.version()), Some("1.35"));
+    destroy(&aws, &plan_b(), &outs).await.unwrap();
+    assert_eq!(emu.leftovers(), NO_LEFTOVERS);
+}

@@ -1,5 +1,5 @@
-//! What both fault matrices share (`fault_matrix.rs`, `fault_matrix_strict.rs`): the two plans a
-//! case converges between, create and destroy through the executor, and the operations of the
+//! What the fault matrix (`fault_matrix.rs`) and the focused fault cases (`fault_cases.rs`) share:
+//! the two plans a case converges between, create and destroy through the executor, and the operations of the
 //! emulator's request log with the `/_fault` regex that hits each.
 
 use std::collections::{BTreeMap, BTreeSet};
