@@ -355,6 +355,12 @@ impl Ctx {
         refs.extend_from_slice(names);
         format!("secure-eks-{:016x}{:016x}", fnv1a(&[&self.plan.cluster_name, &step.id]), fnv1a(&refs))
     }
+
+    /// The token after `token` when its create was answered with `dead`, a resource that no
+    /// longer exists (see `replay.rs`): a hash of both, so every run derives the same one.
+    pub(crate) fn next_token(&self, step: &Step, token: &str, dead: &str) -> String {
+        format!("secure-eks-{:016x}{:016x}", fnv1a(&[&self.plan.cluster_name, &step.id]), fnv1a(&[token, dead]))
+    }
 }
 
 /// Delay between polls of the hand-written waits ([`poll`]).

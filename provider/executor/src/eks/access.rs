@@ -16,16 +16,25 @@ pub(crate) async fn access_entry(ctx: &Ctx, step: &Step, principal: &str, policy
             e.access_entry_arn
         }
         None => {
-            let o = ctx
-                .eks
-                .create_access_entry()
-                .cluster_name(&cluster)
-                .principal_arn(principal)
-                .set_tags(Some(eks_tags(ctx, &step.id)))
-                .client_request_token(ctx.token_for(step, &[principal]))
-                .send()
-                .await
-                .map_err(aws_err)?;
+            let create = |token: String| {
+                ctx.eks
+                    .create_access_entry()
+                    .cluster_name(&cluster)
+                    .principal_arn(principal)
+                    .set_tags(Some(eks_tags(ctx, &step.id)))
+                    .client_request_token(token)
+                    .send()
+            };
+            let principal_of = |o: &aws_sdk_eks::operation::create_access_entry::CreateAccessEntryOutput| o.access_entry().and_then(|e| e.principal_arn()).map(str::to_string);
+            let seen = |p: String| {
+                let cluster = &cluster;
+                async move {
+                    let e = found(ctx.eks.describe_access_entry().cluster_name(cluster).principal_arn(&p).send().await)?;
+                    Ok(if e.and_then(|o| o.access_entry).is_some() { Seen::Live } else { Seen::Missing })
+                }
+            };
+            let token = ctx.token_for(step, &[principal]);
+            let o = replay::create(ctx, step, "the access entry", token, |t| async move { create(t).await.map_err(aws_err) }, principal_of, seen).await?;
             ctx.say(format!("{}: created access entry for {principal}", step.id));
             o.access_entry.and_then(|e| e.access_entry_arn)
         }

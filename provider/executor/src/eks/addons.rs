@@ -94,19 +94,30 @@ pub(crate) async fn addon(
                 Some(v) => v.to_string(),
                 None => default_addon_version(ctx, name, &k8s).await?,
             };
-            let o = ctx
-                .eks
-                .create_addon()
-                .cluster_name(&cluster)
-                .addon_name(name)
-                .addon_version(&version)
-                .set_configuration_values(config.clone())
-                .resolve_conflicts(ResolveConflicts::Overwrite)
-                .client_request_token(ctx.token(step))
-                .set_tags(Some(eks_tags(ctx, &step.id)))
-                .send()
-                .await
-                .map_err(aws_err)?;
+            let create = |token: String| {
+                ctx.eks
+                    .create_addon()
+                    .cluster_name(&cluster)
+                    .addon_name(name)
+                    .addon_version(&version)
+                    .set_configuration_values(config.clone())
+                    .resolve_conflicts(ResolveConflicts::Overwrite)
+                    .client_request_token(token)
+                    .set_tags(Some(eks_tags(ctx, &step.id)))
+                    .send()
+            };
+            let addon_name = |o: &aws_sdk_eks::operation::create_addon::CreateAddonOutput| o.addon().and_then(|a| a.addon_name()).map(str::to_string);
+            let seen = |n: String| {
+                let cluster = &cluster;
+                async move {
+                    Ok(match describe_addon(ctx, cluster, &n).await? {
+                        None => Seen::Missing,
+                        Some(a) if a.status() == Some(&AddonStatus::Deleting) => Seen::Dead,
+                        Some(_) => Seen::Live,
+                    })
+                }
+            };
+            let o = replay::create(ctx, step, "the addon", ctx.token(step), |t| async move { create(t).await.map_err(aws_err) }, addon_name, seen).await?;
             let a = o.addon.ok_or_else(|| StepError::Invalid("CreateAddon returned no addon".into()))?;
             ctx.say(format!("{}: created addon {name} {version}", step.id));
             ctx.record(&step.id, addon_output(&a, name));

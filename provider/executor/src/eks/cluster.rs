@@ -88,15 +88,16 @@ pub(crate) async fn cluster(ctx: &Ctx, step: &Step, ca: &ClusterAction) -> Resul
                         .build(),
                 )
                 .build();
-            let o = ctx
-                .eks
+            let vpc = vpc.build();
+            let create = |token: String| {
+                ctx.eks
                 .create_cluster()
                 .name(name)
                 .version(&ca.version)
-                .role_arn(role)
-                .resources_vpc_config(vpc.build())
-                .logging(logging)
-                .encryption_config(secrets_encryption(key))
+                .role_arn(&role)
+                .resources_vpc_config(vpc.clone())
+                .logging(logging.clone())
+                .encryption_config(secrets_encryption(key.clone()))
                 // Access entries only (no aws-auth ConfigMap); the creator gets no implicit admin:
                 // admins come from explicit access entries.
                 .access_config(
@@ -108,10 +109,18 @@ pub(crate) async fn cluster(ctx: &Ctx, step: &Step, ca: &ClusterAction) -> Resul
                 // Managed addons (created next, before any node) replace the self-managed ones.
                 .bootstrap_self_managed_addons(false)
                 .set_tags(Some(eks_tags(ctx, &step.id)))
-                .client_request_token(ctx.token(step))
+                .client_request_token(token)
                 .send()
-                .await
-                .map_err(aws_err)?;
+            };
+            let cluster_name = |o: &aws_sdk_eks::operation::create_cluster::CreateClusterOutput| o.cluster().and_then(|c| c.name()).map(str::to_string);
+            let seen = |n: String| async move {
+                Ok(match describe_cluster(ctx, &n).await? {
+                    None => Seen::Missing,
+                    Some(c) if c.status() == Some(&ClusterStatus::Deleting) => Seen::Dead,
+                    Some(_) => Seen::Live,
+                })
+            };
+            let o = replay::create(ctx, step, "the EKS cluster", ctx.token(step), |t| async move { create(t).await.map_err(aws_err) }, cluster_name, seen).await?;
             let c = o.cluster.ok_or_else(|| StepError::Invalid("CreateCluster returned no cluster".into()))?;
             ctx.say(format!("{}: creating cluster {name} (this takes about 10 minutes)", step.id));
             ctx.record(&step.id, cluster_output(&c, name));
