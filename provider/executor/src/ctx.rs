@@ -186,6 +186,14 @@ impl Ctx {
         }
     }
 
+    /// Await `fut` unless the run is cancelled first (for our own futures: their errors are kept).
+    pub(crate) async fn unless_cancelled<T>(&self, fut: impl Future<Output = Result<T, StepError>>) -> Result<T, StepError> {
+        tokio::select! {
+            r = fut => r,
+            _ = self.cancel.cancelled() => Err(StepError::Cancelled),
+        }
+    }
+
     /// Sleep for `d` unless the run is cancelled first.
     pub(crate) async fn sleep(&self, d: Duration) -> Result<(), StepError> {
         tokio::select! {

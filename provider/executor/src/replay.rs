@@ -65,14 +65,15 @@ where
     Err(StepError::Invalid(format!("{}: {MAX_DEAD_ANSWERS} creates of {what} in a row were answered with resources that no longer exist", step.id)))
 }
 
-/// Whether the resource `id` is gone: described as dead, or missing from every look.
+/// Whether the resource `id` is gone: described as dead, or missing from every look. A cancel
+/// (Cancel, customTimeouts) stops the looks at once.
 async fn gone<A, AF>(ctx: &Ctx, id: &str, seen: &A) -> Result<bool, StepError>
 where
     A: Fn(String) -> AF,
     AF: Future<Output = Result<Seen, StepError>>,
 {
     for look in 1..=MISSING_LOOKS {
-        match seen(id.to_string()).await? {
+        match ctx.unless_cancelled(seen(id.to_string())).await? {
             Seen::Live => return Ok(false),
             Seen::Dead => return Ok(true),
             Seen::Missing if look < MISSING_LOOKS => ctx.sleep(poll_interval()).await?,
