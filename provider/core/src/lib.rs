@@ -7,6 +7,7 @@
 pub mod codec;
 pub mod diff;
 pub mod model;
+mod redact;
 pub mod plan;
 pub mod preview;
 pub mod rules;

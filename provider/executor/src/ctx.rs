@@ -199,6 +199,14 @@ impl Ctx {
         }
     }
 
+    /// Await `fut` unless the run is cancelled first (for our own futures: their errors are kept).
+    pub(crate) async fn unless_cancelled<T>(&self, fut: impl Future<Output = Result<T, StepError>>) -> Result<T, StepError> {
+        tokio::select! {
+            r = fut => r,
+            _ = self.cancel.cancelled() => Err(StepError::Cancelled),
+        }
+    }
+
     /// Sleep for `d` unless the run is cancelled first.
     pub(crate) async fn sleep(&self, d: Duration) -> Result<(), StepError> {
         tokio::select! {
@@ -367,6 +375,12 @@ impl Ctx {
         let mut refs: Vec<&str> = parts.iter().map(String::as_str).collect();
         refs.extend_from_slice(names);
         format!("secure-eks-{:016x}{:016x}", fnv1a(&[&self.plan.cluster_name, &step.id]), fnv1a(&refs))
+    }
+
+    /// The token after `token` when its create was answered with `dead`, a resource that no
+    /// longer exists (see `replay.rs`): a hash of both, so every run derives the same one.
+    pub(crate) fn next_token(&self, step: &Step, token: &str, dead: &str) -> String {
+        format!("secure-eks-{:016x}{:016x}", fnv1a(&[&self.plan.cluster_name, &step.id]), fnv1a(&[token, dead]))
     }
 }
 

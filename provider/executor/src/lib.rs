@@ -15,6 +15,7 @@ mod drift;
 mod ec2;
 mod import;
 mod readonly;
+mod replay;
 mod retag;
 mod eks;
 mod graph;

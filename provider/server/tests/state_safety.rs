@@ -67,24 +67,28 @@ fn wait_for(emu: &Emulator, what: &str, expr: &str) {
 
 /// The program's cluster resource gets `options: customTimeouts: create: <create>` (or loses it).
 fn set_create_timeout(ws: &Workspace, create: Option<&str>) {
+    set_custom_timeouts(ws, create.map(|c| vec![("create", c)]).unwrap_or_default().as_slice());
+}
+
+/// The program's cluster resource gets `options: customTimeouts:` with `limits` (op, duration),
+/// replacing any it had; none removes the options.
+fn set_custom_timeouts(ws: &Workspace, limits: &[(&str, &str)]) {
     let yaml = ws.dir.join("Pulumi.yaml");
     let text = std::fs::read_to_string(&yaml).unwrap();
     let mut out = Vec::new();
-    let mut skip = 0;
+    let mut in_options = false;
     for line in text.lines() {
-        if skip > 0 {
-            skip -= 1;
+        if in_options && line.starts_with("      ") {
             continue;
         }
-        if line == "    options:" {
-            skip = 2;
+        in_options = line == "    options:";
+        if in_options {
             continue;
         }
         out.push(line.to_string());
-        if line == "    type: secure-eks:index:SecureEksCluster" {
-            if let Some(c) = create {
-                out.extend(["    options:".to_string(), "      customTimeouts:".to_string(), format!("        create: {c}")]);
-            }
+        if line == "    type: secure-eks:index:SecureEksCluster" && !limits.is_empty() {
+            out.extend(["    options:".to_string(), "      customTimeouts:".to_string()]);
+            out.extend(limits.iter().map(|(op, d)| format!("        {op}: {d}")));
         }
     }
     std::fs::write(&yaml, out.join("\n") + "\n").unwrap();
@@ -208,4 +212,144 @@ fn a_node_group_and_a_role_deleted_by_hand_are_recreated_by_up() {
     let destroy = ws.pulumi(DESTROY);
     assert_eq!(destroy.code, Some(0), "{}", destroy.out);
     assert_eq!(emu.leftovers(), NOTHING_LEFT);
+}
+
+/// Delete VPC endpoint `step` (recorded in the stack) by hand and wait until EC2 no longer
+/// describes it as live.
+fn delete_endpoint_by_hand(emu: &Emulator, ws: &Workspace, step: &str) -> String {
+    let res = cluster_resource(ws).unwrap();
+    let id = res["outputs"]["awsResources"][step]["id"].as_str().unwrap_or_else(|| panic!("{step} is recorded: {res}")).to_string();
+    emu.boto3(&format!("client('ec2').delete_vpc_endpoints(VpcEndpointIds=['{id}'])"));
+    wait_for(
+        emu,
+        &format!("endpoint {id} to be deleted"),
+        &format!("all(e['State'].lower() in ('deleted', 'deleting') for e in client('ec2').describe_vpc_endpoints()['VpcEndpoints'] if e['VpcEndpointId'] == '{id}')"),
+    );
+    id
+}
+
+/// Someone deletes an interface endpoint and the S3 gateway endpoint by hand. Their creates
+/// carried client tokens, and EC2 answers a repeated token with the first call's response, i.e.
+/// the deleted endpoint (EC2 API idempotency,
+/// https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-idempotency.html): `up` must notice
+/// that and create new ones. Refresh drops them, the preview shows an update, `up` recreates
+/// them (live, with new ids), `destroy` leaves nothing.
+#[test]
+fn endpoints_deleted_by_hand_are_recreated_by_up_despite_their_client_tokens() {
+    let emu = Emulator::start();
+    let (ws, _name) = Workspace::minimal_cluster_up(&emu.endpoints());
+    let old: Vec<String> = ["vpce/sts", "vpce/s3"].iter().map(|s| delete_endpoint_by_hand(&emu, &ws, s)).collect();
+
+    refresh_preview_and_up_recreate(&emu, &ws, &["vpce/sts", "vpce/s3"], "endpoints deleted by hand");
+    let res = cluster_resource(&ws).unwrap();
+    for (step, old) in ["vpce/sts", "vpce/s3"].iter().zip(&old) {
+        let id = res["outputs"]["awsResources"][step]["id"].as_str().unwrap_or_else(|| panic!("{step} is not recorded after up: {res}")).to_string();
+        assert_ne!(&id, old, "{step}: up recorded the endpoint deleted by hand");
+        let state = emu.boto3(&format!("print(client('ec2').describe_vpc_endpoints(VpcEndpointIds=['{id}'])['VpcEndpoints'][0]['State'].lower())"));
+        assert_eq!(state, "available", "{step}: the recorded endpoint {id} is not live");
+    }
+    let destroy = ws.pulumi(DESTROY);
+    assert_eq!(destroy.code, Some(0), "{}", destroy.out);
+    assert_eq!(emu.leftovers(), NOTHING_LEFT);
+}
+
+/// For each kind, what the recorded steps hold is at least what exists: no existing resource is
+/// missing from the state (recorded parts already deleted are fine: deleting them again is a
+/// no-op).
+fn records_all_that_exists(recorded: &str, exists: &str) -> bool {
+    let counts = |s: &str| -> Vec<(String, u32)> { s.split(' ').filter_map(|kv| kv.split_once('=')).map(|(k, v)| (k.to_string(), v.parse().unwrap())).collect() };
+    let (r, e) = (counts(recorded), counts(exists));
+    assert_eq!(r.len(), e.len());
+    r.iter().zip(&e).all(|((rk, rv), (ek, ev))| rk == ek && rv >= ev)
+}
+
+/// `customTimeouts.read` and `customTimeouts.delete` are honoured (the engine sends them with Read
+/// and Delete): a refresh held on DescribeCluster and a destroy held on DescribeNodegroup both
+/// stop at their 10 s limit with an error that names it. The refresh leaves the state as it was;
+/// the stopped destroy leaves every resource that still exists in the state, and the next
+/// `destroy` leaves nothing.
+#[test]
+fn read_and_delete_timeouts_stop_the_run_and_keep_what_exists_in_the_state() {
+    let emu = Emulator::start();
+    let ws = Workspace::new("examples/yaml-minimal");
+    ws.init_stack_quick(&emu.endpoints());
+    set_custom_timeouts(&ws, &[("read", "10s"), ("delete", "10s")]);
+    let up = ws.pulumi(UP);
+    assert_eq!(up.code, Some(0), "up failed:\n{}", up.out);
+    let before = recorded_steps(&cluster_resource(&ws).unwrap());
+
+    // Refresh: every DescribeCluster is held for a minute.
+    emu.fault(json!({"match": "^GET /clusters/[^/ ]+ ", "status": 0, "delay_ms": 60000, "count": -1}));
+    let t = Instant::now();
+    let r = ws.pulumi(REFRESH);
+    let took = t.elapsed();
+    emu.clear_faults();
+    assert_ne!(r.code, Some(0), "refresh must fail at its timeout:\n{}", r.out);
+    assert!(r.out.contains("customTimeouts.read") && r.out.contains("timed out after 10 s"), "the read timeout is not named:\n{}", r.out);
+    assert!(took < Duration::from_secs(50), "the refresh was not stopped at its timeout (it took {took:?})");
+    assert_eq!(recorded_steps(&cluster_resource(&ws).expect("the resource is kept")), before, "a stopped refresh changed the state");
+
+    // Destroy: the node group's deletion is never seen to finish.
+    emu.fault(json!({"match": "^GET /clusters/[^/ ]+/node-groups/[^/ ]+ ", "status": 0, "delay_ms": 60000, "count": -1}));
+    let t = Instant::now();
+    let d = ws.pulumi(DESTROY);
+    let took = t.elapsed();
+    emu.clear_faults();
+    assert_ne!(d.code, Some(0), "destroy must fail at its timeout:\n{}", d.out);
+    assert!(d.out.contains("customTimeouts.delete") && d.out.contains("timed out after 10 s"), "the delete timeout is not named:\n{}", d.out);
+    assert!(took < Duration::from_secs(50), "the destroy was not stopped at its timeout (it took {took:?})");
+    let res = cluster_resource(&ws).expect("a stopped destroy keeps the resource in the state");
+    let (recorded, exists) = (recorded_counts(&recorded_steps(&res)), emu.leftovers());
+    assert_ne!(exists, NOTHING_LEFT, "the destroy was stopped before it deleted everything");
+    assert!(records_all_that_exists(&recorded, &exists), "the state must record everything that still exists:\nrecorded: {recorded}\nexists:   {exists}");
+
+    let d = ws.pulumi(DESTROY);
+    assert_eq!(d.code, Some(0), "{}", d.out);
+    assert_eq!(emu.leftovers(), NOTHING_LEFT);
+}
+
+/// With `natGateways: single`, someone deletes the NAT gateway by hand. Its create carried a
+/// client token too: `up` must make a new one rather than record the deleted one again; destroy
+/// then leaves no NAT gateway and nothing else.
+#[test]
+fn a_nat_gateway_deleted_by_hand_is_recreated_by_up() {
+    let emu = Emulator::start();
+    let ws = Workspace::new("examples/yaml-minimal");
+    ws.init_stack_quick(&emu.endpoints());
+    let yaml = ws.dir.join("Pulumi.yaml");
+    let text = std::fs::read_to_string(&yaml).unwrap();
+    let at = "      kubernetesVersion: \"1.34\"\n";
+    assert!(text.contains(at), "{text}");
+    std::fs::write(&yaml, text.replace(at, &format!("{at}      network:\n        natGateways: single\n"))).unwrap();
+    let up = ws.pulumi(UP);
+    assert_eq!(up.code, Some(0), "up failed:\n{}", up.out);
+    let live_nats = "sorted(n['NatGatewayId'] for n in client('ec2').describe_nat_gateways()['NatGateways'] if n['State'] not in ('deleted', 'deleting'))";
+    let res = cluster_resource(&ws).unwrap();
+    let (step, old) = res["outputs"]["awsResources"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(k, _)| k.starts_with("nat"))
+        .map(|(k, v)| (k.clone(), v["id"].as_str().unwrap().to_string()))
+        .unwrap_or_else(|| panic!("no NAT gateway recorded: {res}"));
+    assert_eq!(emu.boto3(&format!("print({live_nats})")), format!("['{old}']"));
+
+    emu.boto3(&format!("client('ec2').delete_nat_gateway(NatGatewayId='{old}')"));
+    wait_for(&emu, "the NAT gateway to be deleted", &format!("{live_nats} == []"));
+    let r = ws.pulumi(REFRESH);
+    assert_eq!(r.code, Some(0), "refresh failed:\n{}", r.out);
+    assert!(!recorded_steps(&cluster_resource(&ws).unwrap()).contains(&step), "refresh still records {step}");
+    let up = ws.pulumi(UP);
+    assert_eq!(up.code, Some(0), "up failed:\n{}", up.out);
+    let res = cluster_resource(&ws).unwrap();
+    let new = res["outputs"]["awsResources"][&step]["id"].as_str().unwrap_or_else(|| panic!("{step} is not recorded after up: {res}")).to_string();
+    assert_ne!(new, old, "up recorded the NAT gateway deleted by hand");
+    assert_eq!(emu.boto3(&format!("print({live_nats})")), format!("['{new}']"), "one live NAT gateway, the recorded one");
+    let again = ws.pulumi(&["preview", "--non-interactive", "--expect-no-changes"]);
+    assert_eq!(again.code, Some(0), "changes left after up:\n{}", again.out);
+
+    let destroy = ws.pulumi(DESTROY);
+    assert_eq!(destroy.code, Some(0), "{}", destroy.out);
+    assert_eq!(emu.leftovers(), NOTHING_LEFT);
+    assert_eq!(emu.boto3(&format!("print({live_nats})")), "[]", "destroy left a NAT gateway");
 }

@@ -22,7 +22,8 @@ fn rewrite(dir: &std::path::Path, file: &str, from: &str, to: &str) {
     std::fs::write(&p, text.replace(from, to)).unwrap();
 }
 
-/// The template's config prompts and their defaults: exactly the region and the Kubernetes version.
+/// The template's config prompts and their defaults: exactly the region and the Kubernetes version
+/// (YAML asks for the minor number only: Pulumi YAML reads "1.30" as the number 1.3).
 fn prompts(template_dir: &std::path::Path) -> Vec<(String, String)> {
     let text = std::fs::read_to_string(template_dir.join("Pulumi.yaml")).unwrap();
     let section = text.split("\n  config:\n").nth(1).expect("template.config").to_string();
@@ -36,7 +37,8 @@ fn prompts(template_dir: &std::path::Path) -> Vec<(String, String)> {
         }
     }
     let keys: Vec<&str> = out.iter().map(|(k, _)| k.as_str()).collect();
-    assert_eq!(keys, ["secure-eks:region", "kubernetesVersion"], "{text}");
+    let version = if template_dir.ends_with("yaml") { "kubernetesMinorVersion" } else { "kubernetesVersion" };
+    assert_eq!(keys, ["secure-eks:region", version], "{text}");
     out
 }
 
@@ -93,18 +95,27 @@ fn previews(template: &str) {
     let ws = new_project(template, &emu);
     // The prompts: region and Kubernetes version, in the stack's config.
     let cfg = ws.pulumi(&["config", "--json"]);
-    assert!(cfg.out.contains("\"secure-eks:region\"") && cfg.out.contains("kubernetesVersion"), "{}", cfg.out);
+    assert!(cfg.out.contains("\"secure-eks:region\"") && cfg.out.contains("kubernetes"), "{}", cfg.out);
     let r = ws.pulumi(&["preview", "--non-interactive", "--diff"]);
     assert_eq!(r.code, Some(0), "preview of templates/{template}:\n{}", r.out);
     assert!(r.out.contains("+ secure-eks:index:SecureEksCluster") && r.out.contains("kubernetesVersion") && r.out.contains("1.34"), "{}", r.out);
 }
 
 #[test]
-#[ignore = "Pulumi YAML hands the program the stack config value \"1.34\" (declared `type: string`) as \
-            the number 1.34, and Check refuses a number for kubernetesVersion (SEKS-CFG-004); the \
-            provider should take a number where the schema says string, as it does for config"]
 fn yaml_template_previews() {
     previews("yaml");
+}
+
+/// The YAML template's version survives Pulumi YAML's config typing with a trailing zero: 1.30
+/// stays "1.30" (asked as the minor number 30), where a `kubernetesVersion` prompt would give 1.3.
+#[test]
+fn yaml_template_keeps_a_trailing_zero_of_the_version() {
+    let emu = Emulator::start();
+    let ws = new_project("yaml", &emu);
+    assert_eq!(ws.pulumi(&["config", "set", "kubernetesMinorVersion", "30"]).code, Some(0));
+    let r = ws.pulumi(&["preview", "--non-interactive", "--diff"]);
+    assert_eq!(r.code, Some(0), "preview of templates/yaml with 1.30:\n{}", r.out);
+    assert!(r.out.contains("kubernetesVersion") && r.out.contains("\"1.30\""), "{}", r.out);
 }
 
 #[test]

@@ -12,6 +12,7 @@ from . import eks_cluster  # noqa: F401
 from . import eks_nodegroups  # noqa: F401
 from . import ssm_amis  # noqa: F401
 from . import iam_policies  # noqa: F401
+from . import iam_auth  # noqa: F401
 from . import logs_kms  # noqa: F401
 from . import clock  # noqa: F401
 from . import ec2_zones  # noqa: F401

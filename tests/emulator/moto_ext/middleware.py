@@ -135,6 +135,7 @@ class FaultMiddleware:
         size = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(size) if size else b""
         environ["wsgi.input"] = io.BytesIO(body)
+        environ["secure_eks.body"] = body  # the body as sent, for IAM signature checks (iam_auth)
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         action = ""
         if b"Action=" in body:

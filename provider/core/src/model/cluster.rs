@@ -164,8 +164,8 @@ pub struct Logging {
     pub retention_days: Option<i64>,
 }
 
-/// A managed node group.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+/// A managed node group. `Debug` redacts `userData` (`redact.rs`).
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NodeGroup {
     /// The node group name, unique within the cluster.

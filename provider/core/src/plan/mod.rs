@@ -226,8 +226,8 @@ pub struct ClusterAction {
     pub subnets: Vec<StepId>,
 }
 
-/// A launch template's settings.
-#[derive(Debug, Clone, PartialEq)]
+/// A launch template's settings. `Debug` redacts `user_data` (`redact.rs`).
+#[derive(Clone, PartialEq)]
 pub struct LaunchTemplateAction {
     /// The template name.
     pub name: String,

@@ -19,6 +19,22 @@ async fn find_vpce(ctx: &Ctx, id: Option<String>, step: &str) -> Result<Option<a
     }))
 }
 
+/// The endpoint id a CreateVpcEndpoint answered with.
+fn vpce_id(o: &aws_sdk_ec2::operation::create_vpc_endpoint::CreateVpcEndpointOutput) -> Option<String> {
+    o.vpc_endpoint().and_then(|e| e.vpc_endpoint_id()).map(str::to_string)
+}
+
+/// What EC2 describes of endpoint `id` (for [`replay::create`]): `deleting` and `deleted` are
+/// dead; a `failed` or `rejected` one is reported by the wait.
+async fn vpce_seen(ctx: &Ctx, id: String) -> Result<Seen, StepError> {
+    let o = found(ctx.ec2.describe_vpc_endpoints().vpc_endpoint_ids(&id).send().await)?;
+    Ok(match o.and_then(|o| o.vpc_endpoints.unwrap_or_default().into_iter().next()) {
+        None => Seen::Missing,
+        Some(e) if e.state().is_some_and(|s| matches!(s.as_str().to_ascii_lowercase().as_str(), "deleting" | "deleted")) => Seen::Dead,
+        Some(_) => Seen::Live,
+    })
+}
+
 /// `com.amazonaws.<region>.<svc>` (`cn.com.amazonaws...` in the China regions).
 pub(crate) fn endpoint_service(region: &str, svc: &str) -> String {
     if region.starts_with("cn-") {
@@ -75,19 +91,19 @@ pub(crate) async fn gateway_endpoint(ctx: &Ctx, step: &Step, service: &str, rout
             id
         }
         None => {
-            let o = ctx
-                .ec2
-                .create_vpc_endpoint()
-                .vpc_id(&vpc_id)
-                .service_name(endpoint_service(ctx.region(), service))
-                .vpc_endpoint_type(VpcEndpointType::Gateway)
-                .set_route_table_ids(Some(rtbs))
-                .client_token(ctx.token(step))
-                .tag_specifications(tag_spec(ctx, ResourceType::VpcEndpoint, &step.id, &[]))
-                .send()
-                .await
-                .map_err(aws_err)?;
-            let id = o.vpc_endpoint.and_then(|e| e.vpc_endpoint_id).ok_or_else(|| missing_id("VPC endpoint"))?;
+            let create = |token: String| {
+                ctx.ec2
+                    .create_vpc_endpoint()
+                    .vpc_id(&vpc_id)
+                    .service_name(endpoint_service(ctx.region(), service))
+                    .vpc_endpoint_type(VpcEndpointType::Gateway)
+                    .set_route_table_ids(Some(rtbs.clone()))
+                    .client_token(token)
+                    .tag_specifications(tag_spec(ctx, ResourceType::VpcEndpoint, &step.id, &[]))
+                    .send()
+            };
+            let o = replay::create(ctx, step, "the VPC endpoint", ctx.token(step), |t| async move { create(t).await.map_err(aws_err) }, vpce_id, |id| vpce_seen(ctx, id)).await?;
+            let id = vpce_id(&o).ok_or_else(|| missing_id("VPC endpoint"))?;
             created(ctx, &step.id, &id);
             id
         }
@@ -107,21 +123,21 @@ pub(crate) async fn interface_endpoint(ctx: &Ctx, step: &Step, service: &str, su
             id
         }
         None => {
-            let o = ctx
-                .ec2
-                .create_vpc_endpoint()
-                .vpc_id(&vpc_id)
-                .service_name(endpoint_service(ctx.region(), service))
-                .vpc_endpoint_type(VpcEndpointType::Interface)
-                .set_subnet_ids(Some(subnet_ids))
-                .security_group_ids(&sg)
-                .private_dns_enabled(true)
-                .client_token(ctx.token(step))
-                .tag_specifications(tag_spec(ctx, ResourceType::VpcEndpoint, &step.id, &[]))
-                .send()
-                .await
-                .map_err(aws_err)?;
-            let id = o.vpc_endpoint.and_then(|e| e.vpc_endpoint_id).ok_or_else(|| missing_id("VPC endpoint"))?;
+            let create = |token: String| {
+                ctx.ec2
+                    .create_vpc_endpoint()
+                    .vpc_id(&vpc_id)
+                    .service_name(endpoint_service(ctx.region(), service))
+                    .vpc_endpoint_type(VpcEndpointType::Interface)
+                    .set_subnet_ids(Some(subnet_ids.clone()))
+                    .security_group_ids(&sg)
+                    .private_dns_enabled(true)
+                    .client_token(token)
+                    .tag_specifications(tag_spec(ctx, ResourceType::VpcEndpoint, &step.id, &[]))
+                    .send()
+            };
+            let o = replay::create(ctx, step, "the VPC endpoint", ctx.token(step), |t| async move { create(t).await.map_err(aws_err) }, vpce_id, |id| vpce_seen(ctx, id)).await?;
+            let id = vpce_id(&o).ok_or_else(|| missing_id("VPC endpoint"))?;
             created(ctx, &step.id, &id);
             id
         }

@@ -178,21 +178,28 @@ pub(crate) async fn launch_template(ctx: &Ctx, step: &Step, lt: &LaunchTemplateA
         ctx.record(&step.id, lt_output(&existing)?);
         return converge_lt(ctx, step, &existing, &id, want).await;
     }
-    let o = ctx
-        .ec2
-        .create_launch_template()
-        .launch_template_name(&lt.name)
-        .version_description("secure-eks")
-        .client_token(ctx.token(step))
-        .launch_template_data(want.data)
-        .tag_specifications(tag_spec(ctx, ResourceType::LaunchTemplate, &step.id, &[]))
-        .send()
-        .await
-        .map_err(aws_err)?;
+    let create = |token: String| {
+        ctx.ec2
+            .create_launch_template()
+            .launch_template_name(&lt.name)
+            .version_description("secure-eks")
+            .client_token(token)
+            .launch_template_data(want.data.clone())
+            .tag_specifications(tag_spec(ctx, ResourceType::LaunchTemplate, &step.id, &[]))
+            .send()
+    };
+    let lt_id = |o: &aws_sdk_ec2::operation::create_launch_template::CreateLaunchTemplateOutput| o.launch_template().and_then(|t| t.launch_template_id()).map(str::to_string);
+    let o = replay::create(ctx, step, "the launch template", ctx.token(step), |t| async move { create(t).await.map_err(aws_err) }, lt_id, |id| lt_seen(ctx, id)).await?;
     let t = o.launch_template.ok_or_else(|| missing_id("launch template"))?;
     created(ctx, &step.id, t.launch_template_id().unwrap_or_default());
     ctx.record(&step.id, lt_output(&t)?);
     Ok(())
+}
+
+/// Whether EC2 still describes launch template `id` (for [`replay::create`]).
+async fn lt_seen(ctx: &Ctx, id: String) -> Result<Seen, StepError> {
+    let o = found(ctx.ec2.describe_launch_templates().launch_template_ids(&id).send().await)?;
+    Ok(if o.is_some_and(|o| !o.launch_templates().is_empty()) { Seen::Live } else { Seen::Missing })
 }
 
 /// Launch template versions are immutable: when the latest version lacks a planned setting, add a

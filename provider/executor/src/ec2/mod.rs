@@ -26,6 +26,7 @@ use aws_sdk_ec2::types::{
 use secure_eks_core::plan::{Action, LaunchTemplateAction, Plan, SgRole, Source, Step, StepOutput, SubnetRole};
 
 use crate::ctx::{aws_err, change_token, code, found, gone, out, poll, with, Ctx, StepError, EXTRA_EXISTING, TAG_CLUSTER};
+use crate::replay::{self, Seen};
 use crate::retry::throttling_only;
 use crate::userdata;
 

@@ -294,23 +294,35 @@ pub(crate) async fn nat_gateway(ctx: &Ctx, step: &Step, subnet_step: &str) -> Re
                     .allocation_id
                     .ok_or_else(|| missing_id("Elastic IP allocation"))?,
             };
-            let o = ctx
-                .ec2
-                .create_nat_gateway()
-                .subnet_id(&subnet_id)
-                .allocation_id(&alloc)
-                .client_token(ctx.token(step))
-                .tag_specifications(tag_spec(ctx, ResourceType::Natgateway, &step.id, &[]))
-                .send()
-                .await
-                .map_err(aws_err)?;
-            let id = o.nat_gateway.and_then(|n| n.nat_gateway_id).ok_or_else(|| missing_id("NAT gateway"))?;
+            let create = |token: String| {
+                ctx.ec2
+                    .create_nat_gateway()
+                    .subnet_id(&subnet_id)
+                    .allocation_id(&alloc)
+                    .client_token(token)
+                    .tag_specifications(tag_spec(ctx, ResourceType::Natgateway, &step.id, &[]))
+                    .send()
+            };
+            let nat_id = |o: &aws_sdk_ec2::operation::create_nat_gateway::CreateNatGatewayOutput| o.nat_gateway().and_then(|n| n.nat_gateway_id()).map(str::to_string);
+            let o = replay::create(ctx, step, "the NAT gateway", ctx.token(step), |t| async move { create(t).await.map_err(aws_err) }, nat_id, |id| nat_seen(ctx, id)).await?;
+            let id = nat_id(&o).ok_or_else(|| missing_id("NAT gateway"))?;
             created(ctx, &step.id, &id);
             (id, alloc)
         }
     };
     ctx.record(&step.id, with(out(&id), "allocationId", &alloc));
     nat_state(ctx, &id, "available").await
+}
+
+/// What EC2 describes of NAT gateway `id` (for [`replay::create`]): `deleting` and `deleted` are
+/// dead (a deleted gateway stays visible for a while); a `failed` one is reported by the wait.
+async fn nat_seen(ctx: &Ctx, id: String) -> Result<Seen, StepError> {
+    let n = found(ctx.ec2.describe_nat_gateways().nat_gateway_ids(&id).send().await)?.and_then(|o| o.nat_gateways.unwrap_or_default().into_iter().next());
+    Ok(match n.as_ref().and_then(|n| n.state()).map(|s| s.as_str()) {
+        None if n.is_none() => Seen::Missing,
+        Some("deleting" | "deleted") => Seen::Dead,
+        _ => Seen::Live,
+    })
 }
 
 /// Poll a NAT gateway until it is in `want` (`available`, or `deleted`, which also covers a gateway

@@ -16,26 +16,41 @@ pub(crate) async fn access_entry(ctx: &Ctx, step: &Step, principal: &str, policy
             e.access_entry_arn
         }
         None => {
-            let o = ctx
-                .eks
-                .create_access_entry()
-                .cluster_name(&cluster)
-                .principal_arn(principal)
-                .set_tags(Some(eks_tags(ctx, &step.id)))
-                .client_request_token(ctx.token_for(step, &[principal]))
-                .send()
-                .await;
-            let entry = match o {
-                Ok(o) => o.access_entry,
-                // See `lost_create`: the entry our lost call made.
-                Err(e) if super::lost_create::in_use(&e) => {
-                    match found(ctx.eks.describe_access_entry().cluster_name(&cluster).principal_arn(principal).send().await)?.and_then(|o| o.access_entry) {
-                        Some(a) if super::lost_create::made_by_us(ctx, &step.id, a.tags()) => Some(a),
-                        _ => return Err(aws_err(e)),
+            let create = |token: String| {
+                ctx.eks
+                    .create_access_entry()
+                    .cluster_name(&cluster)
+                    .principal_arn(principal)
+                    .set_tags(Some(eks_tags(ctx, &step.id)))
+                    .client_request_token(token)
+                    .send()
+            };
+            let principal_of = |e: &aws_sdk_eks::types::AccessEntry| e.principal_arn().map(str::to_string);
+            let seen = |p: String| {
+                let cluster = &cluster;
+                async move {
+                    let e = found(ctx.eks.describe_access_entry().cluster_name(cluster).principal_arn(&p).send().await)?;
+                    Ok(if e.and_then(|o| o.access_entry).is_some() { Seen::Live } else { Seen::Missing })
+                }
+            };
+            let attempt = |t: String| {
+                let cluster = &cluster;
+                async move {
+                    match create(t).await {
+                        Ok(o) => Ok(o.access_entry),
+                        // See `lost_create`: the entry our lost call made.
+                        Err(e) if super::lost_create::in_use(&e) => {
+                            match found(ctx.eks.describe_access_entry().cluster_name(cluster).principal_arn(principal).send().await)?.and_then(|o| o.access_entry) {
+                                Some(a) if super::lost_create::made_by_us(ctx, &step.id, a.tags()) => Ok(Some(a)),
+                                _ => Err(aws_err(e)),
+                            }
+                        }
+                        Err(e) => Err(aws_err(e)),
                     }
                 }
-                Err(e) => return Err(aws_err(e)),
             };
+            let token = ctx.token_for(step, &[principal]);
+            let entry = replay::create(ctx, step, "the access entry", token, attempt, |e: &Option<aws_sdk_eks::types::AccessEntry>| e.as_ref().and_then(principal_of), seen).await?;
             ctx.say(format!("{}: created access entry for {principal}", step.id));
             entry.and_then(|e| e.access_entry_arn)
         }

@@ -94,27 +94,44 @@ pub(crate) async fn addon(
                 Some(v) => v.to_string(),
                 None => default_addon_version(ctx, name, &k8s).await?,
             };
-            let o = ctx
-                .eks
-                .create_addon()
-                .cluster_name(&cluster)
-                .addon_name(name)
-                .addon_version(&version)
-                .set_configuration_values(config.clone())
-                .resolve_conflicts(ResolveConflicts::Overwrite)
-                .client_request_token(ctx.token(step))
-                .set_tags(Some(eks_tags(ctx, &step.id)))
-                .send()
-                .await;
-            let a = match o {
-                Ok(o) => o.addon.ok_or_else(|| StepError::Invalid("CreateAddon returned no addon".into()))?,
-                // See `lost_create`: the addon our lost call made.
-                Err(e) if super::lost_create::in_use(&e) => match describe_addon(ctx, &cluster, name).await? {
-                    Some(a) if super::lost_create::made_by_us(ctx, &step.id, a.tags()) => a,
-                    _ => return Err(aws_err(e)),
-                },
-                Err(e) => return Err(aws_err(e)),
+            let create = |token: String| {
+                ctx.eks
+                    .create_addon()
+                    .cluster_name(&cluster)
+                    .addon_name(name)
+                    .addon_version(&version)
+                    .set_configuration_values(config.clone())
+                    .resolve_conflicts(ResolveConflicts::Overwrite)
+                    .client_request_token(token)
+                    .set_tags(Some(eks_tags(ctx, &step.id)))
+                    .send()
             };
+            let addon_name = |a: &aws_sdk_eks::types::Addon| a.addon_name().map(str::to_string);
+            let seen = |n: String| {
+                let cluster = &cluster;
+                async move {
+                    Ok(match describe_addon(ctx, cluster, &n).await? {
+                        None => Seen::Missing,
+                        Some(a) if a.status() == Some(&AddonStatus::Deleting) => Seen::Dead,
+                        Some(_) => Seen::Live,
+                    })
+                }
+            };
+            let attempt = |t: String| {
+                let cluster = &cluster;
+                async move {
+                    match create(t).await {
+                        Ok(o) => o.addon.ok_or_else(|| StepError::Invalid("CreateAddon returned no addon".into())),
+                        // See `lost_create`: the addon our lost call made.
+                        Err(e) if super::lost_create::in_use(&e) => match describe_addon(ctx, cluster, name).await? {
+                            Some(a) if super::lost_create::made_by_us(ctx, &step.id, a.tags()) => Ok(a),
+                            _ => Err(aws_err(e)),
+                        },
+                        Err(e) => Err(aws_err(e)),
+                    }
+                }
+            };
+            let a = replay::create(ctx, step, "the addon", ctx.token(step), attempt, addon_name, seen).await?;
             ctx.say(format!("{}: created addon {name} {version}", step.id));
             ctx.record(&step.id, addon_output(&a, name));
         }

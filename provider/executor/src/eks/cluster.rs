@@ -88,15 +88,16 @@ pub(crate) async fn cluster(ctx: &Ctx, step: &Step, ca: &ClusterAction) -> Resul
                         .build(),
                 )
                 .build();
-            let o = ctx
-                .eks
+            let vpc = vpc.build();
+            let create = |token: String| {
+                ctx.eks
                 .create_cluster()
                 .name(name)
                 .version(&ca.version)
-                .role_arn(role)
-                .resources_vpc_config(vpc.build())
-                .logging(logging)
-                .encryption_config(secrets_encryption(key))
+                .role_arn(&role)
+                .resources_vpc_config(vpc.clone())
+                .logging(logging.clone())
+                .encryption_config(secrets_encryption(key.clone()))
                 // Access entries only (no aws-auth ConfigMap); the creator gets no implicit admin:
                 // admins come from explicit access entries.
                 .access_config(
@@ -108,18 +109,29 @@ pub(crate) async fn cluster(ctx: &Ctx, step: &Step, ca: &ClusterAction) -> Resul
                 // Managed addons (created next, before any node) replace the self-managed ones.
                 .bootstrap_self_managed_addons(false)
                 .set_tags(Some(eks_tags(ctx, &step.id)))
-                .client_request_token(ctx.token(step))
+                .client_request_token(token)
                 .send()
-                .await;
-            let c = match o {
-                Ok(o) => o.cluster.ok_or_else(|| StepError::Invalid("CreateCluster returned no cluster".into()))?,
-                // See `lost_create`: the cluster our lost call made.
-                Err(e) if super::lost_create::in_use(&e) => match describe_cluster(ctx, name).await? {
-                    Some(c) if super::lost_create::made_by_us(ctx, &step.id, c.tags()) => c,
-                    _ => return Err(aws_err(e)),
-                },
-                Err(e) => return Err(aws_err(e)),
             };
+            let cluster_name = |c: &aws_sdk_eks::types::Cluster| c.name().map(str::to_string);
+            let seen = |n: String| async move {
+                Ok(match describe_cluster(ctx, &n).await? {
+                    None => Seen::Missing,
+                    Some(c) if c.status() == Some(&ClusterStatus::Deleting) => Seen::Dead,
+                    Some(_) => Seen::Live,
+                })
+            };
+            let attempt = |t: String| async move {
+                match create(t).await {
+                    Ok(o) => o.cluster.ok_or_else(|| StepError::Invalid("CreateCluster returned no cluster".into())),
+                    // See `lost_create`: the cluster our lost call made.
+                    Err(e) if super::lost_create::in_use(&e) => match describe_cluster(ctx, name).await? {
+                        Some(c) if super::lost_create::made_by_us(ctx, &step.id, c.tags()) => Ok(c),
+                        _ => Err(aws_err(e)),
+                    },
+                    Err(e) => Err(aws_err(e)),
+                }
+            };
+            let c = replay::create(ctx, step, "the EKS cluster", ctx.token(step), attempt, cluster_name, seen).await?;
             ctx.say(format!("{}: creating cluster {name} (this takes about 10 minutes)", step.id));
             ctx.record(&step.id, cluster_output(&c, name));
         }

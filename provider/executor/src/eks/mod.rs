@@ -25,6 +25,7 @@ use aws_sdk_eks::types::{
 use secure_eks_core::plan::{drift_keys, ClusterAction, NodeGroupAction, Step, StepOutput};
 
 use crate::ctx::{aws_err, found, gone, out_arn, poll, with, Ctx, StepError, TAG_CLUSTER};
+use crate::replay::{self, Seen};
 use crate::{drift, ssm};
 
 /// How long a new cluster may take to become ACTIVE (AWS: typically 8-15 minutes).

@@ -79,40 +79,60 @@ pub(crate) async fn nodegroup(ctx: &Ctx, step: &Step, ng: &NodeGroupAction) -> R
             let mut tags = eks_tags(ctx, &step.id);
             tags.insert("k8s.io/cluster-autoscaler/enabled".into(), "true".into());
             tags.insert(format!("k8s.io/cluster-autoscaler/{}", ctx.cluster()), "owned".into());
-            let o = ctx
-                .eks
+            let subnets = subnet_ids(ctx, &ng.subnets, &step.id)?;
+            let (min, desired, max) = (int(ng.min_size, "minSize")?, int(ng.desired_size, "desiredSize")?, int(ng.max_size, "maxSize")?);
+            let node_role = ctx.dep_arn("role/node", &step.id)?;
+            let create = |token: String| {
+                ctx.eks
                 .create_nodegroup()
                 .cluster_name(&cluster)
                 .nodegroup_name(name)
                 .scaling_config(
                     NodegroupScalingConfig::builder()
-                        .min_size(int(ng.min_size, "minSize")?)
-                        .desired_size(int(ng.desired_size, "desiredSize")?)
-                        .max_size(int(ng.max_size, "maxSize")?)
+                        .min_size(min)
+                        .desired_size(desired)
+                        .max_size(max)
                         .build(),
                 )
-                .set_subnets(Some(subnet_ids(ctx, &ng.subnets, &step.id)?))
+                .set_subnets(Some(subnets.clone()))
                 .set_instance_types(Some(ng.instance_types.clone()))
                 .ami_type(AmiTypes::from(ng.ami_type.as_str()))
                 .capacity_type(CapacityTypes::from(ng.capacity_type.as_str()))
-                .node_role(ctx.dep_arn("role/node", &step.id)?)
+                .node_role(&node_role)
                 .set_labels((!ng.labels.is_empty()).then(|| ng.labels.clone().into_iter().collect()))
-                .set_taints((!taints.is_empty()).then_some(taints))
-                .launch_template(LaunchTemplateSpecification::builder().id(&lt.id).version(lt_version).build())
-                .set_release_version(release)
-                .set_tags(Some(tags))
-                .client_request_token(ctx.token(step))
+                .set_taints((!taints.is_empty()).then(|| taints.clone()))
+                .launch_template(LaunchTemplateSpecification::builder().id(&lt.id).version(&lt_version).build())
+                .set_release_version(release.clone())
+                .set_tags(Some(tags.clone()))
+                .client_request_token(token)
                 .send()
-                .await;
-            let n = match o {
-                Ok(o) => o.nodegroup.ok_or_else(|| StepError::Invalid("CreateNodegroup returned no node group".into()))?,
-                // See `lost_create`: the node group our lost call made.
-                Err(e) if super::lost_create::in_use(&e) => match describe_nodegroup(ctx, &cluster, name).await? {
-                    Some(n) if super::lost_create::made_by_us(ctx, &step.id, n.tags()) => n,
-                    _ => return Err(aws_err(e)),
-                },
-                Err(e) => return Err(aws_err(e)),
             };
+            let ng_name = |n: &aws_sdk_eks::types::Nodegroup| n.nodegroup_name().map(str::to_string);
+            let seen = |n: String| {
+                let cluster = &cluster;
+                async move {
+                    Ok(match describe_nodegroup(ctx, cluster, &n).await? {
+                        None => Seen::Missing,
+                        Some(g) if g.status() == Some(&NodegroupStatus::Deleting) => Seen::Dead,
+                        Some(_) => Seen::Live,
+                    })
+                }
+            };
+            let attempt = |t: String| {
+                let cluster = &cluster;
+                async move {
+                    match create(t).await {
+                        Ok(o) => o.nodegroup.ok_or_else(|| StepError::Invalid("CreateNodegroup returned no node group".into())),
+                        // See `lost_create`: the node group our lost call made.
+                        Err(e) if super::lost_create::in_use(&e) => match describe_nodegroup(ctx, cluster, name).await? {
+                            Some(n) if super::lost_create::made_by_us(ctx, &step.id, n.tags()) => Ok(n),
+                            _ => Err(aws_err(e)),
+                        },
+                        Err(e) => Err(aws_err(e)),
+                    }
+                }
+            };
+            let n = replay::create(ctx, step, "the node group", ctx.token(step), attempt, ng_name, seen).await?;
             ctx.say(format!("{}: creating node group {name}", step.id));
             record(&n);
         }
