@@ -267,11 +267,21 @@ fn direct(facts: &AuditFacts) -> Vec<(&'static str, Finding)> {
     if !missing.is_empty() {
         out.push(("SEKS-OBS-001", fail(cluster_path().k("logging").k("clusterLogging"), format!("control-plane log types not enabled: {}", missing.join(", ")), "all five log types enabled (api, audit, authenticator, controllerManager, scheduler)", "aws eks update-cluster-config --logging with all five types enabled")));
     }
-    let mut zones: Vec<&str> = facts.cluster_subnets.iter().map(|s| s.az.as_str()).chain(facts.node_groups.iter().flat_map(|n| n.subnets.iter().map(|s| s.az.as_str()))).collect();
-    zones.sort();
-    zones.dedup();
-    if zones.len() < 2 {
-        out.push(("SEKS-NET-001", fail(vpc.k("subnetIds"), format!("the cluster and its nodes use {} zone(s) ({})", zones.len(), zones.join(", ")), "subnets in at least 2 zones (3 survive a zone loss)", "add subnets in two more zones to the cluster and its node groups")));
+    let zones = |subnets: &[AuditSubnet]| {
+        let mut z: Vec<String> = subnets.iter().map(|s| s.az.clone()).collect();
+        z.sort();
+        z.dedup();
+        z
+    };
+    let z = zones(&facts.cluster_subnets);
+    if z.len() < 2 {
+        out.push(("SEKS-NET-001", fail(vpc.k("subnetIds"), format!("the cluster's subnets are in {} zone(s) ({})", z.len(), z.join(", ")), "subnets in at least 2 zones (3 survive a zone loss)", "aws eks update-cluster-config with subnets in two more zones")));
+    }
+    for ng in &facts.node_groups {
+        let z = zones(&ng.subnets);
+        if z.len() < 2 {
+            out.push(("SEKS-NET-001", fail(nodegroup_path(&ng.name).k("subnets"), format!("node group {} has all its nodes in {} zone(s) ({}), so one zone outage takes them all", ng.name, z.len(), z.join(", ")), "node subnets in at least 2 zones (3 survive a zone loss)", "create the node group again with subnets in three zones")));
+        }
     }
     let mut seen = Vec::new();
     for ng in &facts.node_groups {
@@ -444,6 +454,7 @@ pub(crate) mod tests {
             SEKS-CP-001 cluster.resourcesVpcConfig.publicAccessCidrs[0]
             SEKS-OBS-001 cluster.logging.clusterLogging
             SEKS-NET-001 cluster.resourcesVpcConfig.subnetIds
+            SEKS-NET-001 nodegroups.general.subnets
             SEKS-NET-011 subnets.subnet-a.mapPublicIpOnLaunch
             SEKS-IAM-010 roles.prod-sa-0.assumeRolePolicyDocument
             SEKS-CP-008 cluster.encryptionConfig

@@ -1,15 +1,17 @@
-//! SEKS-CP-008 (audit): the cluster encrypts Kubernetes secrets with a KMS key.
+//! SEKS-CP-008 (audit): the cluster envelope-encrypts Kubernetes secrets with a customer managed
+//! KMS key.
 //!
-//! secure-eks always creates the key and the `secrets` encryption config, so there is no input
-//! to judge at preview; an existing cluster may have none. Without it, secrets sit in etcd
-//! encrypted only by EKS's disk encryption, readable by anyone who can read etcd backups.
+//! secure-eks always creates the key and the encryption config, so there is no input to judge at
+//! preview; an existing cluster may have none. Without it, EKS encrypts Kubernetes API data with
+//! a key AWS owns: no key policy of yours decides who may decrypt, you cannot rotate, disable or
+//! audit its use in CloudTrail (CIS 5.3.1 asks for a customer managed key).
 
 use super::audit::{cluster_path, AuditFacts, AuditRule};
 use super::*;
 
 pub(super) static META: RuleMeta = RuleMeta {
     id: "SEKS-CP-008",
-    title: "Secrets must be envelope-encrypted with a KMS key (audit)",
+    title: "Secrets must be envelope-encrypted with a customer managed KMS key (audit)",
     severity: Severity::High,
     level: Level::Error,
     waivable: false,
@@ -30,7 +32,7 @@ impl AuditRule for SecretsEncryption {
         }
         vec![Finding {
             path: cluster_path().k("encryptionConfig"),
-            problem: "Kubernetes secrets are not envelope-encrypted with a KMS key".into(),
+            problem: "the cluster has no encryption config with a customer managed KMS key, so Kubernetes secrets are encrypted only with a key AWS owns".into(),
             expected: "an encryptionConfig for resources [\"secrets\"] with a customer managed KMS key".into(),
             fix: "aws eks associate-encryption-config --encryption-config resources=secrets,provider={keyArn=<key ARN>} (it cannot be removed afterwards)".into(),
         }]
@@ -59,7 +61,7 @@ mod tests {
     fn fail() {
         let mut f = clean();
         f.secrets_key_arn = None;
-        expect![[r#"SEKS-CP-008 [HIGH] cluster.encryptionConfig: Kubernetes secrets are not envelope-encrypted with a KMS key; expected an encryptionConfig for resources ["secrets"] with a customer managed KMS key. Fix: aws eks associate-encryption-config --encryption-config resources=secrets,provider={keyArn=<key ARN>} (it cannot be removed afterwards). Refs: CIS 5.3.1, CKV_AWS_58, AVD-AWS-0039, EKS BPG Security: Data encryption and secrets management"#]].assert_eq(&run(&f));
+        expect![[r#"SEKS-CP-008 [HIGH] cluster.encryptionConfig: the cluster has no encryption config with a customer managed KMS key, so Kubernetes secrets are encrypted only with a key AWS owns; expected an encryptionConfig for resources ["secrets"] with a customer managed KMS key. Fix: aws eks associate-encryption-config --encryption-config resources=secrets,provider={keyArn=<key ARN>} (it cannot be removed afterwards). Refs: CIS 5.3.1, CKV_AWS_58, AVD-AWS-0039, EKS BPG Security: Data encryption and secrets management"#]].assert_eq(&run(&f));
     }
 
     #[test]
