@@ -15,7 +15,7 @@ pub(super) static META: RuleMeta = RuleMeta {
     severity: Severity::Critical,
     level: Level::Error,
     waivable: false,
-    refs: &["CIS 5.4.1", "CKV_AWS_38", "AVD-AWS-0041", "EKS BPG Networking: Cluster VPC considerations"],
+    refs: &["CIS 5.4.1", "CKV_AWS_38", "AVD-AWS-0041", "EKS BPG security/iam"],
 };
 
 pub(super) struct PublicCidrSet;
@@ -103,11 +103,11 @@ mod tests {
     #[test]
     fn fail() {
         expect![[r#"
-            SEKS-CP-007 [CRITICAL] apiAccess.publicCidrs[0]: 0.0.0.0/1 is a /1: 2147483648 addresses, a large part of the internet; expected blocks of /8 or longer: your offices', VPN's or CI's egress ranges. Fix: replace apiAccess.publicCidrs[0] with the egress CIDRs that need the API (e.g. 203.0.113.0/24), or set apiAccess.public to false. Refs: CIS 5.4.1, CKV_AWS_38, AVD-AWS-0041, EKS BPG Networking: Cluster VPC considerations
-            SEKS-CP-007 [CRITICAL] apiAccess.publicCidrs[1]: 128.0.0.0/1 is a /1: 2147483648 addresses, a large part of the internet; expected blocks of /8 or longer: your offices', VPN's or CI's egress ranges. Fix: replace apiAccess.publicCidrs[1] with the egress CIDRs that need the API (e.g. 203.0.113.0/24), or set apiAccess.public to false. Refs: CIS 5.4.1, CKV_AWS_38, AVD-AWS-0041, EKS BPG Networking: Cluster VPC considerations
-            SEKS-CP-007 [CRITICAL] apiAccess.publicCidrs: together the entries cover 0.0.0.0/0: the public endpoint is open to the whole internet; expected specific office or VPN CIDRs, or no public endpoint. Fix: list only the egress CIDRs that need the API (e.g. 203.0.113.0/24), or set apiAccess.public to false. Refs: CIS 5.4.1, CKV_AWS_38, AVD-AWS-0041, EKS BPG Networking: Cluster VPC considerations"#]]
+            SEKS-CP-007 [CRITICAL] apiAccess.publicCidrs[0]: 0.0.0.0/1 is a /1: 2147483648 addresses, a large part of the internet; expected blocks of /8 or longer: your offices', VPN's or CI's egress ranges. Fix: replace apiAccess.publicCidrs[0] with the egress CIDRs that need the API (e.g. 203.0.113.0/24), or set apiAccess.public to false. Refs: CIS 5.4.1, CKV_AWS_38, AVD-AWS-0041, EKS BPG security/iam
+            SEKS-CP-007 [CRITICAL] apiAccess.publicCidrs[1]: 128.0.0.0/1 is a /1: 2147483648 addresses, a large part of the internet; expected blocks of /8 or longer: your offices', VPN's or CI's egress ranges. Fix: replace apiAccess.publicCidrs[1] with the egress CIDRs that need the API (e.g. 203.0.113.0/24), or set apiAccess.public to false. Refs: CIS 5.4.1, CKV_AWS_38, AVD-AWS-0041, EKS BPG security/iam
+            SEKS-CP-007 [CRITICAL] apiAccess.publicCidrs: together the entries cover 0.0.0.0/0: the public endpoint is open to the whole internet; expected specific office or VPN CIDRs, or no public endpoint. Fix: list only the egress CIDRs that need the API (e.g. 203.0.113.0/24), or set apiAccess.public to false. Refs: CIS 5.4.1, CKV_AWS_38, AVD-AWS-0041, EKS BPG security/iam"#]]
         .assert_eq(&run(&RULE, with(|s| s["apiAccess"] = cidrs(&["0.0.0.0/1", "128.0.0.0/1"])), &[]));
-        expect!["SEKS-CP-007 [CRITICAL] apiAccess.publicCidrs[0]: 16.0.0.0/4 is a /4: 268435456 addresses, a large part of the internet; expected blocks of /8 or longer: your offices', VPN's or CI's egress ranges. Fix: replace apiAccess.publicCidrs[0] with the egress CIDRs that need the API (e.g. 203.0.113.0/24), or set apiAccess.public to false. Refs: CIS 5.4.1, CKV_AWS_38, AVD-AWS-0041, EKS BPG Networking: Cluster VPC considerations"]
+        expect!["SEKS-CP-007 [CRITICAL] apiAccess.publicCidrs[0]: 16.0.0.0/4 is a /4: 268435456 addresses, a large part of the internet; expected blocks of /8 or longer: your offices', VPN's or CI's egress ranges. Fix: replace apiAccess.publicCidrs[0] with the egress CIDRs that need the API (e.g. 203.0.113.0/24), or set apiAccess.public to false. Refs: CIS 5.4.1, CKV_AWS_38, AVD-AWS-0041, EKS BPG security/iam"]
             .assert_eq(&run(&RULE, with(|s| s["apiAccess"] = cidrs(&["16.0.0.0/4"])), &[]));
     }
 

@@ -15,7 +15,7 @@ pub(super) static META: RuleMeta = RuleMeta {
     severity: Severity::High,
     level: Level::Error,
     waivable: false,
-    refs: &["CIS 5.3.1", "CKV_AWS_58", "AVD-AWS-0039", "EKS BPG Security: Data encryption and secrets management"],
+    refs: &["CIS 5.3.1", "CKV_AWS_58", "AVD-AWS-0039", "EKS BPG security/data"],
 };
 
 pub(super) struct SecretsEncryption;
@@ -61,7 +61,7 @@ mod tests {
     fn fail() {
         let mut f = clean();
         f.secrets_key_arn = None;
-        expect![[r#"SEKS-CP-008 [HIGH] cluster.encryptionConfig: the cluster has no encryption config with a customer managed KMS key, so Kubernetes secrets are encrypted only with a key AWS owns; expected an encryptionConfig for resources ["secrets"] with a customer managed KMS key. Fix: aws eks associate-encryption-config --encryption-config resources=secrets,provider={keyArn=<key ARN>} (it cannot be removed afterwards). Refs: CIS 5.3.1, CKV_AWS_58, AVD-AWS-0039, EKS BPG Security: Data encryption and secrets management"#]].assert_eq(&run(&f));
+        expect![[r#"SEKS-CP-008 [HIGH] cluster.encryptionConfig: the cluster has no encryption config with a customer managed KMS key, so Kubernetes secrets are encrypted only with a key AWS owns; expected an encryptionConfig for resources ["secrets"] with a customer managed KMS key. Fix: aws eks associate-encryption-config --encryption-config resources=secrets,provider={keyArn=<key ARN>} (it cannot be removed afterwards). Refs: CIS 5.3.1, CKV_AWS_58, AVD-AWS-0039, EKS BPG security/data"#]].assert_eq(&run(&f));
     }
 
     #[test]

@@ -16,7 +16,7 @@ pub(super) static META: RuleMeta = RuleMeta {
     severity: Severity::High,
     level: Level::Error,
     waivable: true,
-    refs: &[],
+    refs: &["EKS BPG security/iam"],
 };
 
 pub(super) struct NotAction;
@@ -70,8 +70,8 @@ mod tests {
     fn fail() {
         let bad = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "NotAction": ["iam:*", "organizations:*"], "Resource": "*"}, {"Effect": "Allow", "Action": "s3:*", "NotResource": "arn:aws:s3:::audit/*"}]}"#;
         expect![[r#"
-            SEKS-IAM-012 [HIGH] serviceAccountRoles[0].inlinePolicy: Statement[0] is an Allow with NotAction, which grants every action of every service except the ones listed, including services AWS adds later; expected Allow statements that list what they grant in Action and Resource. Fix: replace NotAction with Action listing exactly what the workload needs (Deny with NotAction is fine). Refs: none
-            SEKS-IAM-012 [HIGH] serviceAccountRoles[0].inlinePolicy: Statement[1] is an Allow with NotResource, which grants the actions on every resource except the ones listed; expected Allow statements that list what they grant in Action and Resource. Fix: replace NotResource with Resource listing exactly what the workload needs (Deny with NotResource is fine). Refs: none"#]]
+            SEKS-IAM-012 [HIGH] serviceAccountRoles[0].inlinePolicy: Statement[0] is an Allow with NotAction, which grants every action of every service except the ones listed, including services AWS adds later; expected Allow statements that list what they grant in Action and Resource. Fix: replace NotAction with Action listing exactly what the workload needs (Deny with NotAction is fine). Refs: EKS BPG security/iam
+            SEKS-IAM-012 [HIGH] serviceAccountRoles[0].inlinePolicy: Statement[1] is an Allow with NotResource, which grants the actions on every resource except the ones listed; expected Allow statements that list what they grant in Action and Resource. Fix: replace NotResource with Resource listing exactly what the workload needs (Deny with NotResource is fine). Refs: EKS BPG security/iam"#]]
         .assert_eq(&run(&RULE, with(|s| s["serviceAccountRoles"] = role(bad)), &[]));
     }
 

@@ -15,7 +15,7 @@ pub(super) static META: RuleMeta = RuleMeta {
     severity: Severity::High,
     level: Level::Error,
     waivable: true,
-    refs: &["CKV_AWS_356", "AVD-AWS-0057", "EKS BPG Security: Identity and Access Management"],
+    refs: &["CKV_AWS_356", "AVD-AWS-0057", "EKS BPG security/iam"],
 };
 
 pub(super) struct ServiceWildcards;
@@ -90,8 +90,8 @@ mod tests {
     fn fail() {
         let bad = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["IAM:*", "s3:GetObject"], "Resource": ["*"]}, {"Effect": "Allow", "Action": "st?:*", "Resource": "*"}]}"#;
         expect![[r#"
-            SEKS-IAM-013 [HIGH] serviceAccountRoles[0].inlinePolicy: Statement[0] allows "IAM:*" on every resource ("*"): every iam action on anything, which is administrator rights for a pod; expected the few actions the workload calls, on the resources it uses. Fix: list the iam actions the workload needs (e.g. iam:GetRole) and the ARNs they act on. Refs: CKV_AWS_356, AVD-AWS-0057, EKS BPG Security: Identity and Access Management
-            SEKS-IAM-013 [HIGH] serviceAccountRoles[0].inlinePolicy: Statement[1] allows "st?:*" on every resource ("*"): every sts action on anything, which is administrator rights for a pod; expected the few actions the workload calls, on the resources it uses. Fix: list the sts actions the workload needs (e.g. sts:GetCallerIdentity) and the ARNs they act on. Refs: CKV_AWS_356, AVD-AWS-0057, EKS BPG Security: Identity and Access Management"#]]
+            SEKS-IAM-013 [HIGH] serviceAccountRoles[0].inlinePolicy: Statement[0] allows "IAM:*" on every resource ("*"): every iam action on anything, which is administrator rights for a pod; expected the few actions the workload calls, on the resources it uses. Fix: list the iam actions the workload needs (e.g. iam:GetRole) and the ARNs they act on. Refs: CKV_AWS_356, AVD-AWS-0057, EKS BPG security/iam
+            SEKS-IAM-013 [HIGH] serviceAccountRoles[0].inlinePolicy: Statement[1] allows "st?:*" on every resource ("*"): every sts action on anything, which is administrator rights for a pod; expected the few actions the workload calls, on the resources it uses. Fix: list the sts actions the workload needs (e.g. sts:GetCallerIdentity) and the ARNs they act on. Refs: CKV_AWS_356, AVD-AWS-0057, EKS BPG security/iam"#]]
         .assert_eq(&run(&RULE, with(|s| s["serviceAccountRoles"] = role(bad)), &[]));
     }
 

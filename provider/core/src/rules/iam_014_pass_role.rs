@@ -14,7 +14,7 @@ pub(super) static META: RuleMeta = RuleMeta {
     severity: Severity::High,
     level: Level::Error,
     waivable: true,
-    refs: &["CKV_AWS_110", "EKS BPG Security: Identity and Access Management"],
+    refs: &["CKV_AWS_110", "EKS BPG security/iam"],
 };
 
 pub(super) struct PassRole;
@@ -85,8 +85,8 @@ mod tests {
     fn fail() {
         let bad = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["iam:Pass*"], "Resource": "*"}, {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": ["*"]}]}"#;
         expect![[r#"
-            SEKS-IAM-014 [HIGH] serviceAccountRoles[0].inlinePolicy: Statement[0] allows "iam:Pass*" (iam:PassRole) on every resource ("*"), so the pod can pass any role of the account to a service and act as it; expected iam:PassRole limited to the role ARNs the workload needs. Fix: set Resource to those role ARNs, e.g. arn:aws:iam::123456789012:role/my-task-role. Refs: CKV_AWS_110, EKS BPG Security: Identity and Access Management
-            SEKS-IAM-014 [HIGH] serviceAccountRoles[0].inlinePolicy: Statement[1] allows "sts:AssumeRole" (sts:AssumeRole) on every resource ("*"), so the pod can assume any role that trusts the account; expected sts:AssumeRole limited to the role ARNs the workload needs. Fix: set Resource to those role ARNs, e.g. arn:aws:iam::123456789012:role/reader. Refs: CKV_AWS_110, EKS BPG Security: Identity and Access Management"#]]
+            SEKS-IAM-014 [HIGH] serviceAccountRoles[0].inlinePolicy: Statement[0] allows "iam:Pass*" (iam:PassRole) on every resource ("*"), so the pod can pass any role of the account to a service and act as it; expected iam:PassRole limited to the role ARNs the workload needs. Fix: set Resource to those role ARNs, e.g. arn:aws:iam::123456789012:role/my-task-role. Refs: CKV_AWS_110, EKS BPG security/iam
+            SEKS-IAM-014 [HIGH] serviceAccountRoles[0].inlinePolicy: Statement[1] allows "sts:AssumeRole" (sts:AssumeRole) on every resource ("*"), so the pod can assume any role that trusts the account; expected sts:AssumeRole limited to the role ARNs the workload needs. Fix: set Resource to those role ARNs, e.g. arn:aws:iam::123456789012:role/reader. Refs: CKV_AWS_110, EKS BPG security/iam"#]]
         .assert_eq(&run(&RULE, with(|s| s["serviceAccountRoles"] = role(bad)), &[]));
     }
 

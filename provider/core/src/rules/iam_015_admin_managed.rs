@@ -19,7 +19,7 @@ pub(super) static META: RuleMeta = RuleMeta {
     severity: Severity::High,
     level: Level::Error,
     waivable: true,
-    refs: &["CKV_AWS_275", "EKS BPG Security: Identity and Access Management"],
+    refs: &["CKV_AWS_275", "EKS BPG security/iam"],
 };
 
 pub(super) struct AdminManaged;
@@ -78,8 +78,8 @@ mod tests {
     #[test]
     fn fail() {
         expect![[r#"
-            SEKS-IAM-015 [HIGH] serviceAccountRoles[0].policyArns[0]: PowerUserAccess is administrator in all but name: it allows every action of every service except IAM, Organizations and Account (Allow + NotAction), STS and KMS included; expected managed policies scoped to what the workload does. Fix: replace it with narrower policies (e.g. AmazonS3ReadOnlyAccess) or an inlinePolicy listing the actions the workload calls. Refs: CKV_AWS_275, EKS BPG Security: Identity and Access Management
-            SEKS-IAM-015 [HIGH] serviceAccountRoles[0].policyArns[1]: IAMFullAccess is administrator in all but name: it allows iam:* on every resource, so the holder can attach AdministratorAccess to its own role; expected managed policies scoped to what the workload does. Fix: replace it with narrower policies (e.g. AmazonS3ReadOnlyAccess) or an inlinePolicy listing the actions the workload calls. Refs: CKV_AWS_275, EKS BPG Security: Identity and Access Management"#]]
+            SEKS-IAM-015 [HIGH] serviceAccountRoles[0].policyArns[0]: PowerUserAccess is administrator in all but name: it allows every action of every service except IAM, Organizations and Account (Allow + NotAction), STS and KMS included; expected managed policies scoped to what the workload does. Fix: replace it with narrower policies (e.g. AmazonS3ReadOnlyAccess) or an inlinePolicy listing the actions the workload calls. Refs: CKV_AWS_275, EKS BPG security/iam
+            SEKS-IAM-015 [HIGH] serviceAccountRoles[0].policyArns[1]: IAMFullAccess is administrator in all but name: it allows iam:* on every resource, so the holder can attach AdministratorAccess to its own role; expected managed policies scoped to what the workload does. Fix: replace it with narrower policies (e.g. AmazonS3ReadOnlyAccess) or an inlinePolicy listing the actions the workload calls. Refs: CKV_AWS_275, EKS BPG security/iam"#]]
         .assert_eq(&run(&RULE, with(|s| s["serviceAccountRoles"] = arns(&["arn:aws:iam::aws:policy/PowerUserAccess", "arn:aws-us-gov:iam::aws:policy/IAMFullAccess"])), &[]));
     }
 

@@ -13,7 +13,7 @@ pub(super) static META: RuleMeta = RuleMeta {
     severity: Severity::High,
     level: Level::Error,
     waivable: false,
-    refs: &["CIS 5.5.1", "EKS BPG Security: Identity and Access Management"],
+    refs: &["CIS 5.5.1", "EKS BPG security/iam"],
 };
 
 pub(super) struct PrincipalWildcards;
@@ -65,8 +65,8 @@ mod tests {
     #[test]
     fn fail() {
         expect![[r#"
-            SEKS-IAM-021 [HIGH] accessEntries[0].principalArn: "arn:aws:iam::123456789012:role/*" has a wildcard, but an access entry maps exactly one IAM role or user; expected the exact ARN of one role or user, e.g. arn:aws:iam::123456789012:role/platform-admins. Fix: give one access entry per role, with its full ARN. Refs: CIS 5.5.1, EKS BPG Security: Identity and Access Management
-            SEKS-IAM-021 [HIGH] accessEntries[1].principalArn: "*" has a wildcard, but an access entry maps exactly one IAM role or user; expected the exact ARN of one role or user, e.g. arn:aws:iam::123456789012:role/platform-admins. Fix: give one access entry per role, with its full ARN. Refs: CIS 5.5.1, EKS BPG Security: Identity and Access Management"#]]
+            SEKS-IAM-021 [HIGH] accessEntries[0].principalArn: "arn:aws:iam::123456789012:role/*" has a wildcard, but an access entry maps exactly one IAM role or user; expected the exact ARN of one role or user, e.g. arn:aws:iam::123456789012:role/platform-admins. Fix: give one access entry per role, with its full ARN. Refs: CIS 5.5.1, EKS BPG security/iam
+            SEKS-IAM-021 [HIGH] accessEntries[1].principalArn: "*" has a wildcard, but an access entry maps exactly one IAM role or user; expected the exact ARN of one role or user, e.g. arn:aws:iam::123456789012:role/platform-admins. Fix: give one access entry per role, with its full ARN. Refs: CIS 5.5.1, EKS BPG security/iam"#]]
         .assert_eq(&run(
             &RULE,
             with(|s| s["accessEntries"] = json!([{"principalArn": "arn:aws:iam::123456789012:role/*", "accessPolicy": "View"}, {"principalArn": "*", "accessPolicy": "View"}])),

@@ -16,7 +16,7 @@ pub(super) static META: RuleMeta = RuleMeta {
     severity: Severity::High,
     level: Level::Error,
     waivable: false,
-    refs: &["EKS BPG Networking: Custom networking"],
+    refs: &["EKS BPG networking/custom-networking"],
 };
 
 pub(super) struct CidrAssociation;
@@ -74,7 +74,7 @@ mod tests {
 
     #[test]
     fn fail() {
-        expect!["SEKS-NET-005 [HIGH] network.podCidr: AWS does not associate 172.31.0.0/16 (in 172.31.0.0/16) with a VPC whose primary CIDR 172.20.0.0/16 is in 172.16.0.0/12; expected a pod CIDR outside 172.31.0.0/16, e.g. in 100.64.0.0/10. Fix: set network.podCidr to 100.64.0.0/16 (the default). Refs: EKS BPG Networking: Custom networking"]
+        expect!["SEKS-NET-005 [HIGH] network.podCidr: AWS does not associate 172.31.0.0/16 (in 172.31.0.0/16) with a VPC whose primary CIDR 172.20.0.0/16 is in 172.16.0.0/12; expected a pod CIDR outside 172.31.0.0/16, e.g. in 100.64.0.0/10. Fix: set network.podCidr to 100.64.0.0/16 (the default). Refs: EKS BPG networking/custom-networking"]
             .assert_eq(&run(&RULE, with(|s| s["network"] = json!({"vpcCidr": "172.20.0.0/16", "podCidr": "172.31.0.0/16"})), &[]));
     }
 

@@ -14,7 +14,7 @@ pub(super) static META: RuleMeta = RuleMeta {
     severity: Severity::High,
     level: Level::Error,
     waivable: false,
-    refs: &["CKV_AWS_79", "AVD-AWS-0130", "EKS BPG Security: Identity and Access Management"],
+    refs: &["CKV_AWS_79", "AVD-AWS-0130", "EKS BPG security/iam"],
 };
 
 pub(super) struct ImdsV1;
@@ -69,7 +69,7 @@ mod tests {
         if let Some(lt) = f.node_groups[0].launch_template.as_mut() {
             lt.http_tokens = None;
         }
-        expect!["SEKS-NODE-021 [HIGH] nodegroups.general.launchTemplate.metadataOptions.httpTokens: launch template lt-1 allows IMDSv1 (HttpTokens unset, which EC2 treats as optional); expected HttpTokens required. Fix: create a launch template version with MetadataOptions HttpTokens=required (and HttpPutResponseHopLimit 1 or 2) and update the node group to it. Refs: CKV_AWS_79, AVD-AWS-0130, EKS BPG Security: Identity and Access Management"].assert_eq(&run(&f));
+        expect!["SEKS-NODE-021 [HIGH] nodegroups.general.launchTemplate.metadataOptions.httpTokens: launch template lt-1 allows IMDSv1 (HttpTokens unset, which EC2 treats as optional); expected HttpTokens required. Fix: create a launch template version with MetadataOptions HttpTokens=required (and HttpPutResponseHopLimit 1 or 2) and update the node group to it. Refs: CKV_AWS_79, AVD-AWS-0130, EKS BPG security/iam"].assert_eq(&run(&f));
     }
 
     #[test]

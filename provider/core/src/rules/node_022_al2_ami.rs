@@ -13,7 +13,7 @@ pub(super) static META: RuleMeta = RuleMeta {
     severity: Severity::High,
     level: Level::Error,
     waivable: true,
-    refs: &[],
+    refs: &["EKS BPG security/hosts"],
 };
 
 pub(super) struct Al2Ami;
@@ -61,7 +61,7 @@ mod tests {
     fn fail() {
         let mut f = clean();
         f.node_groups[0].ami_type = "AL2_ARM_64".into();
-        expect!["SEKS-NODE-022 [HIGH] nodegroups.general.amiType: the node group runs AL2_ARM_64, an Amazon Linux 2 AMI type that EKS no longer publishes; expected an AL2023 or Bottlerocket AMI type. Fix: create a replacement node group with amiType AL2023_ARM_64_STANDARD, move the workloads, delete this one. Refs: none"].assert_eq(&run(&f));
+        expect!["SEKS-NODE-022 [HIGH] nodegroups.general.amiType: the node group runs AL2_ARM_64, an Amazon Linux 2 AMI type that EKS no longer publishes; expected an AL2023 or Bottlerocket AMI type. Fix: create a replacement node group with amiType AL2023_ARM_64_STANDARD, move the workloads, delete this one. Refs: EKS BPG security/hosts"].assert_eq(&run(&f));
     }
 
     #[test]
