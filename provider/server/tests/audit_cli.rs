@@ -130,3 +130,20 @@ fn a_cluster_secure_eks_built_audits_clean() {
     assert_eq!(report["findings"], serde_json::json!([]), "{out}");
     assert_eq!(code, 0, "{out}");
 }
+
+#[test]
+fn the_audit_cluster_function_returns_the_same_findings_to_a_program() {
+    let emu = Emulator::start();
+    assert_eq!(emu.boto3(DEFECTIVE), "ok");
+    let ws = Workspace::new("tests/e2e/audit-invoke");
+    ws.init_stack_quick(&emu.endpoints());
+    let up = ws.pulumi(&["up", "--yes", "--non-interactive", "--skip-preview"]);
+    assert_eq!(up.code, Some(0), "up failed:\n{}", up.out);
+    assert_eq!(ws.pulumi(&["stack", "output", "failed"]).out.trim(), "true");
+    let findings: serde_json::Value = serde_json::from_str(&ws.pulumi(&["stack", "output", "findings", "--json"]).out).unwrap();
+    let ids: Vec<&str> = findings.as_array().unwrap().iter().map(|f| f["ruleId"].as_str().unwrap()).collect();
+    for id in ["SEKS-CP-001", "SEKS-CP-008", "SEKS-NODE-021", "SEKS-NODE-022", "SEKS-IAM-010", "SEKS-NET-006"] {
+        assert!(ids.contains(&id), "{id} missing from {ids:?}");
+    }
+    assert!(findings[0]["refs"].is_array() && findings[0]["path"].is_string(), "{findings}");
+}
