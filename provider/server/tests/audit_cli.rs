@@ -147,3 +147,13 @@ fn the_audit_cluster_function_returns_the_same_findings_to_a_program() {
     }
     assert!(findings[0]["refs"].is_array() && findings[0]["path"].is_string(), "{findings}");
 }
+
+#[tokio::test]
+async fn the_invoke_without_a_cluster_name_is_a_failure_on_that_property() {
+    use secure_eks_proto::pulumirpc;
+    let mut p = common::Plugin::spawn(&[], &[]).await;
+    let r = p.client.invoke(pulumirpc::InvokeRequest { tok: "secure-eks:index:auditCluster".into(), ..Default::default() }).await.unwrap().into_inner();
+    assert!(r.r#return.is_none());
+    assert_eq!(r.failures.len(), 1, "{:?}", r.failures);
+    assert_eq!(r.failures[0].property, "clusterName");
+}
