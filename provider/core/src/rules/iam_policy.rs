@@ -71,6 +71,31 @@ impl Statement<'_> {
     }
 }
 
+/// How many parsed documents [`parsed`] keeps (per thread).
+const CACHED: usize = 64;
+
+thread_local! {
+    static PARSED: std::cell::RefCell<Vec<(String, std::rc::Rc<Json>)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// `doc` parsed as JSON, `None` when it is not JSON. The IAM rules all read the same inline
+/// policies during one evaluation: the last few documents are kept by their text (compared in
+/// full, so a hit is always the same document), and each is parsed once instead of once per rule.
+pub(crate) fn parsed(doc: &str) -> Option<std::rc::Rc<Json>> {
+    if let Some(hit) = PARSED.with(|c| c.borrow().iter().find(|(d, _)| d == doc).map(|(_, j)| j.clone())) {
+        return Some(hit);
+    }
+    let j = std::rc::Rc::new(serde_json::from_str::<Json>(doc).ok()?);
+    PARSED.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() >= CACHED {
+            c.remove(0);
+        }
+        c.push((doc.to_string(), j.clone()));
+    });
+    Some(j)
+}
+
 /// Run `judge` on every statement of every known inline policy; unknown documents are deferred.
 pub(crate) fn each_statement(ctx: &RuleCtx<'_>, mut judge: impl FnMut(&Statement<'_>) -> Vec<Finding>) -> Vec<Outcome> {
     let base = Path::key("serviceAccountRoles");
@@ -85,7 +110,7 @@ pub(crate) fn each_statement(ctx: &RuleCtx<'_>, mut judge: impl FnMut(&Statement
             continue;
         }
         let Some(doc) = r.inline_policy.as_deref() else { continue };
-        let Ok(parsed) = serde_json::from_str::<Json>(doc) else { continue };
+        let Some(parsed) = parsed(doc) else { continue };
         let statements: Vec<&Json> = match parsed.get("Statement") {
             Some(Json::Array(a)) => a.iter().collect(),
             Some(o @ Json::Object(_)) => vec![o],
