@@ -40,8 +40,31 @@ pub enum Known {
     Malformed,
 }
 
+/// How many verdicts [`lookup`] remembers (per thread); the catalogue never changes, so a
+/// remembered verdict is always right.
+const REMEMBERED: usize = 4096;
+
+thread_local! {
+    static VERDICTS: std::cell::RefCell<std::collections::HashMap<String, Known>> = std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
 /// Look up an action pattern. IAM matches actions case-insensitively, with `*` and `?`.
 pub fn lookup(pattern: &str) -> Known {
+    if let Some(k) = VERDICTS.with(|v| v.borrow().get(pattern).copied()) {
+        return k;
+    }
+    let k = judge(pattern);
+    VERDICTS.with(|v| {
+        let mut v = v.borrow_mut();
+        if v.len() >= REMEMBERED {
+            v.clear();
+        }
+        v.insert(pattern.to_string(), k);
+    });
+    k
+}
+
+fn judge(pattern: &str) -> Known {
     if pattern == "*" {
         return Known::Yes;
     }
@@ -54,7 +77,8 @@ pub fn lookup(pattern: &str) -> Known {
     if prefix.contains(['*', '?']) {
         return Known::Yes;
     }
-    let Some(actions) = catalogue().get(&prefix.to_ascii_lowercase()) else {
+    let actions = if prefix.bytes().any(|b| b.is_ascii_uppercase()) { catalogue().get(&prefix.to_ascii_lowercase()) } else { catalogue().get(prefix) };
+    let Some(actions) = actions else {
         return Known::NoService;
     };
     let found = if name.contains(['*', '?']) {
