@@ -22,6 +22,9 @@ cargo run -q -p xtask -- schema --check
 cargo run -q -p xtask -- rules-doc --check
 cargo run -q -p xtask -- reference-doc --check
 cargo run -q -p xtask -- version --check
+# The embedded AWS action catalogue and the SARIF schema match their pinned published packages.
+scripts/gen-iam-actions.sh --check
+scripts/gen-sarif-schema.sh --check
 
 step "clippy (no unwrap/expect/panic on request paths)"
 cargo clippy -q --workspace --all-targets -- -D warnings

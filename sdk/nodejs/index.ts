@@ -5,6 +5,11 @@ import * as pulumi from "@pulumi/pulumi";
 import * as utilities from "./utilities";
 
 // Export members:
+export { AuditClusterArgs, AuditClusterResult, AuditClusterOutputArgs } from "./auditCluster";
+export const auditCluster: typeof import("./auditCluster").auditCluster = null as any;
+export const auditClusterOutput: typeof import("./auditCluster").auditClusterOutput = null as any;
+utilities.lazyLoad(exports, ["auditCluster","auditClusterOutput"], () => require("./auditCluster"));
+
 export { ProviderArgs } from "./provider";
 export type Provider = import("./provider").Provider;
 export const Provider: typeof import("./provider").Provider = null as any;

@@ -284,9 +284,73 @@ pub fn package_schema() -> Value {
             "description": "The secure-eks provider: which AWS account and region, and how to reach it.",
             "inputProperties": config_vars
         },
-        "types": b.types,
-        "resources": resources
+        "types": with_audit_types(b.types),
+        "resources": resources,
+        "functions": audit_function()
     })
+}
+
+/// The audit report's object types (`secure-eks:index:AuditFinding`, `...:AuditNotJudged`).
+fn with_audit_types(mut types: Map<String, Value>) -> Map<String, Value> {
+    let s = |d: &str| json!({"type": "string", "description": d});
+    types.insert(
+        token("AuditFinding"),
+        json!({
+            "type": "object",
+            "description": "One finding of an audit: a rule (same id as at preview) and the observed resource it is about.",
+            "properties": {
+                "ruleId": s("The rule id, e.g. `SEKS-CP-001`."),
+                "title": s("The rule's title."),
+                "severity": s("`INFO`, `LOW`, `MEDIUM`, `HIGH` or `CRITICAL`."),
+                "level": s("`error` (fails the audit) or `warning`."),
+                "path": s("The path against the observed resources, e.g. `cluster.resourcesVpcConfig.publicAccessCidrs[0]` or `nodegroups.general.amiType`."),
+                "message": s("What is wrong, what is expected, the fix, and the equivalent CIS/Checkov/Trivy checks."),
+                "refs": {"type": "array", "items": {"type": "string"}, "description": "Equivalent checks elsewhere (CIS EKS Benchmark, Checkov, Trivy/AVD, EKS Best Practices)."}
+            },
+            "required": ["ruleId", "title", "severity", "level", "path", "message", "refs"]
+        }),
+    );
+    types.insert(
+        token("AuditNotJudged"),
+        json!({
+            "type": "object",
+            "description": "A rule the audit could not judge from AWS state, and why.",
+            "properties": {"ruleId": s("The rule id."), "reason": s("Why it was not judged.")},
+            "required": ["ruleId", "reason"]
+        }),
+    );
+    types
+}
+
+/// `secure-eks:index:auditCluster`: audit an existing EKS cluster, whoever built it.
+fn audit_function() -> Value {
+    let s = |d: &str| json!({"type": "string", "description": d});
+    let mut f = Map::new();
+    f.insert(
+        token("auditCluster"),
+        json!({
+            "description": "Audit an existing EKS cluster (built by anything: pulumi-eks, Terraform, eksctl, the console) with the secure-eks rules, read-only. Findings carry the same rule ids as the preview-time checks, with paths against the observed resources; rules that cannot be judged from AWS state are listed with the reason.",
+            "inputs": {
+                "properties": {
+                    "clusterName": s("The EKS cluster's name."),
+                    "region": s("The cluster's region; the provider's region when absent.")
+                },
+                "required": ["clusterName"]
+            },
+            "outputs": {
+                "properties": {
+                    "clusterName": s("The cluster audited."),
+                    "region": s("Its region."),
+                    "failed": {"type": "boolean", "description": "True when an error-level rule failed."},
+                    "findings": {"type": "array", "items": {"$ref": format!("#/types/{}", token("AuditFinding"))}, "description": "The findings."},
+                    "rulesJudged": {"type": "array", "items": {"type": "string"}, "description": "The rule ids judged."},
+                    "notJudged": {"type": "array", "items": {"$ref": format!("#/types/{}", token("AuditNotJudged"))}, "description": "The rules not judged, with why."}
+                },
+                "required": ["clusterName", "region", "failed", "findings", "rulesJudged", "notJudged"]
+            }
+        }),
+    );
+    Value::Object(f)
 }
 
 /// The schema as the exact text committed in `schema.json` and served by GetSchema.

@@ -9,7 +9,7 @@ fn every_rule_file_has_pass_fail_unknown_fixtures_and_a_snapshot() {
     for e in std::fs::read_dir(dir).unwrap().flatten() {
         let p = e.path();
         let name = p.file_name().unwrap().to_string_lossy().to_string();
-        if !name.ends_with(".rs") || ["mod.rs", "facts.rs", "fixtures.rs", "strings.rs"].contains(&name.as_str()) {
+        if !name.ends_with(".rs") || ["mod.rs", "facts.rs", "fixtures.rs", "strings.rs", "audit.rs", "iam_catalogue.rs", "iam_policy.rs", "userdata_decode.rs"].contains(&name.as_str()) {
             continue;
         }
         let src = std::fs::read_to_string(&p).unwrap();

@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 
 pub mod apply;
+mod audit;
 mod facts;
 pub use apply::{is_existing, ApplyError, Progress};
 

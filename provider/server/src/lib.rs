@@ -2,6 +2,7 @@
 //! it converts wire values to the core's types, calls the core or the executor, and converts
 //! errors to statuses in one place (`errors.rs`).
 
+pub mod audit;
 pub mod engine;
 pub mod errors;
 pub mod lifecycle;

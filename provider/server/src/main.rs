@@ -1,6 +1,8 @@
 //! `pulumi-resource-secure-eks`: started by the Pulumi engine as
 //! `pulumi-resource-secure-eks [--logtostderr] [-v=N] [--tracing URL] <engine-address>`.
 //! It prints exactly one line on stdout, the port, and serves the ResourceProvider protocol.
+//! `pulumi-resource-secure-eks audit --cluster NAME [--region R] [--format text|json|sarif]` audits
+//! an existing cluster instead (`audit.rs`).
 
 use std::io::Write;
 
@@ -34,6 +36,14 @@ fn parse_args<I: IntoIterator<Item = String>>(argv: I) -> Args {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // `audit --cluster NAME ...`: the audit of an existing cluster, without Pulumi.
+    let argv: Vec<String> = std::env::args().collect();
+    if argv.get(1).map(String::as_str) == Some("audit") {
+        let (code, out) = secure_eks_server::audit::cli(&argv[2..]).await;
+        let mut stream: Box<dyn Write> = if code == 2 { Box::new(std::io::stderr()) } else { Box::new(std::io::stdout()) };
+        writeln!(stream, "{out}").context("writing the audit")?;
+        std::process::exit(code);
+    }
     let args = parse_args(std::env::args());
     let level = match args.verbosity.as_deref().map(|v| v.trim_start_matches('=')) {
         Some(v) if v.parse::<u32>().unwrap_or(0) >= 9 => "debug",

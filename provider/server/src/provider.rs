@@ -246,6 +246,33 @@ impl Inner {
         Ok(pulumirpc::CheckResponse { inputs: Some(wire::to_struct(&outcome.inputs)), failures })
     }
 
+    /// `secure-eks:index:auditCluster`: audit an existing cluster (read-only) and return the
+    /// report; a cluster that does not exist or cannot be read is a failure, not an error status.
+    async fn invoke_audit(&self, req: pulumirpc::InvokeRequest) -> Result<pulumirpc::InvokeResponse> {
+        let args = wire::from_opt_struct(req.args.as_ref())?;
+        let text = |k: &str| match args.get(k).map(Value::unsecret) {
+            Some(Value::String(s)) if !s.is_empty() => Some(s),
+            _ => None,
+        };
+        let Some(name) = text("clusterName") else {
+            return Ok(pulumirpc::InvokeResponse {
+                r#return: None,
+                failures: vec![pulumirpc::CheckFailure { property: "clusterName".into(), reason: "clusterName is required: the name of the EKS cluster to audit".into() }],
+            });
+        };
+        let configured = self.require_configured().await?;
+        let region = text("region").unwrap_or_else(|| configured.region.clone());
+        let aws = if region == configured.region { configured.aws.clone() } else { crate::audit::session(&configured.config, &region).await };
+        match crate::audit::run(&aws, &name, &region).await {
+            Ok(report) => {
+                let v = secure_eks_core::codec::from_json(&crate::audit::to_json(&report));
+                let Value::Object(map) = v else { return Err(ProviderError::InvalidArgument("the audit report is not an object".into())) };
+                Ok(pulumirpc::InvokeResponse { r#return: Some(wire::to_struct(&map)), failures: vec![] })
+            }
+            Err(e) => Ok(pulumirpc::InvokeResponse { r#return: None, failures: vec![pulumirpc::CheckFailure { property: "clusterName".into(), reason: e.to_string() }] }),
+        }
+    }
+
     async fn configure(&self, req: pulumirpc::ConfigureRequest) -> Result<pulumirpc::ConfigureResponse> {
         let args = wire::from_opt_struct(req.args.as_ref())?;
         let plain: PropertyMap = args.iter().map(|(k, v)| (k.clone(), v.unsecret())).collect();
@@ -433,7 +460,11 @@ impl ResourceProvider for SecureEksProvider {
         &self,
         request: Request<pulumirpc::InvokeRequest>,
     ) -> std::result::Result<Response<pulumirpc::InvokeResponse>, Status> {
-        not_served(&format!("the function {:?} (the schema has no functions)", request.get_ref().tok))
+        let req = request.into_inner();
+        if req.tok != crate::audit::AUDIT_TOKEN {
+            return not_served(&format!("the function {:?} (the schema has only {})", req.tok, crate::audit::AUDIT_TOKEN));
+        }
+        self.run("Invoke", move |inner| async move { inner.invoke_audit(req).await }).await
     }
 
     async fn check(

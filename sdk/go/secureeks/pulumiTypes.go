@@ -843,6 +843,147 @@ func (o AssumeRolePtrOutput) SessionName() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
+// One finding of an audit: a rule (same id as at preview) and the observed resource it is about.
+type AuditFinding struct {
+	// `error` (fails the audit) or `warning`.
+	Level string `pulumi:"level"`
+	// What is wrong, what is expected, the fix, and the equivalent CIS/Checkov/Trivy checks.
+	Message string `pulumi:"message"`
+	// The path against the observed resources, e.g. `cluster.resourcesVpcConfig.publicAccessCidrs[0]` or `nodegroups.general.amiType`.
+	Path string `pulumi:"path"`
+	// Equivalent checks elsewhere (CIS EKS Benchmark, Checkov, Trivy/AVD, EKS Best Practices).
+	Refs []string `pulumi:"refs"`
+	// The rule id, e.g. `SEKS-CP-001`.
+	RuleId string `pulumi:"ruleId"`
+	// `INFO`, `LOW`, `MEDIUM`, `HIGH` or `CRITICAL`.
+	Severity string `pulumi:"severity"`
+	// The rule's title.
+	Title string `pulumi:"title"`
+}
+
+// One finding of an audit: a rule (same id as at preview) and the observed resource it is about.
+type AuditFindingOutput struct{ *pulumi.OutputState }
+
+func (AuditFindingOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*AuditFinding)(nil)).Elem()
+}
+
+func (o AuditFindingOutput) ToAuditFindingOutput() AuditFindingOutput {
+	return o
+}
+
+func (o AuditFindingOutput) ToAuditFindingOutputWithContext(ctx context.Context) AuditFindingOutput {
+	return o
+}
+
+// `error` (fails the audit) or `warning`.
+func (o AuditFindingOutput) Level() pulumi.StringOutput {
+	return o.ApplyT(func(v AuditFinding) string { return v.Level }).(pulumi.StringOutput)
+}
+
+// What is wrong, what is expected, the fix, and the equivalent CIS/Checkov/Trivy checks.
+func (o AuditFindingOutput) Message() pulumi.StringOutput {
+	return o.ApplyT(func(v AuditFinding) string { return v.Message }).(pulumi.StringOutput)
+}
+
+// The path against the observed resources, e.g. `cluster.resourcesVpcConfig.publicAccessCidrs[0]` or `nodegroups.general.amiType`.
+func (o AuditFindingOutput) Path() pulumi.StringOutput {
+	return o.ApplyT(func(v AuditFinding) string { return v.Path }).(pulumi.StringOutput)
+}
+
+// Equivalent checks elsewhere (CIS EKS Benchmark, Checkov, Trivy/AVD, EKS Best Practices).
+func (o AuditFindingOutput) Refs() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v AuditFinding) []string { return v.Refs }).(pulumi.StringArrayOutput)
+}
+
+// The rule id, e.g. `SEKS-CP-001`.
+func (o AuditFindingOutput) RuleId() pulumi.StringOutput {
+	return o.ApplyT(func(v AuditFinding) string { return v.RuleId }).(pulumi.StringOutput)
+}
+
+// `INFO`, `LOW`, `MEDIUM`, `HIGH` or `CRITICAL`.
+func (o AuditFindingOutput) Severity() pulumi.StringOutput {
+	return o.ApplyT(func(v AuditFinding) string { return v.Severity }).(pulumi.StringOutput)
+}
+
+// The rule's title.
+func (o AuditFindingOutput) Title() pulumi.StringOutput {
+	return o.ApplyT(func(v AuditFinding) string { return v.Title }).(pulumi.StringOutput)
+}
+
+type AuditFindingArrayOutput struct{ *pulumi.OutputState }
+
+func (AuditFindingArrayOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]AuditFinding)(nil)).Elem()
+}
+
+func (o AuditFindingArrayOutput) ToAuditFindingArrayOutput() AuditFindingArrayOutput {
+	return o
+}
+
+func (o AuditFindingArrayOutput) ToAuditFindingArrayOutputWithContext(ctx context.Context) AuditFindingArrayOutput {
+	return o
+}
+
+func (o AuditFindingArrayOutput) Index(i pulumi.IntInput) AuditFindingOutput {
+	return pulumi.All(o, i).ApplyT(func(vs []interface{}) AuditFinding {
+		return vs[0].([]AuditFinding)[vs[1].(int)]
+	}).(AuditFindingOutput)
+}
+
+// A rule the audit could not judge from AWS state, and why.
+type AuditNotJudged struct {
+	// Why it was not judged.
+	Reason string `pulumi:"reason"`
+	// The rule id.
+	RuleId string `pulumi:"ruleId"`
+}
+
+// A rule the audit could not judge from AWS state, and why.
+type AuditNotJudgedOutput struct{ *pulumi.OutputState }
+
+func (AuditNotJudgedOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*AuditNotJudged)(nil)).Elem()
+}
+
+func (o AuditNotJudgedOutput) ToAuditNotJudgedOutput() AuditNotJudgedOutput {
+	return o
+}
+
+func (o AuditNotJudgedOutput) ToAuditNotJudgedOutputWithContext(ctx context.Context) AuditNotJudgedOutput {
+	return o
+}
+
+// Why it was not judged.
+func (o AuditNotJudgedOutput) Reason() pulumi.StringOutput {
+	return o.ApplyT(func(v AuditNotJudged) string { return v.Reason }).(pulumi.StringOutput)
+}
+
+// The rule id.
+func (o AuditNotJudgedOutput) RuleId() pulumi.StringOutput {
+	return o.ApplyT(func(v AuditNotJudged) string { return v.RuleId }).(pulumi.StringOutput)
+}
+
+type AuditNotJudgedArrayOutput struct{ *pulumi.OutputState }
+
+func (AuditNotJudgedArrayOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]AuditNotJudged)(nil)).Elem()
+}
+
+func (o AuditNotJudgedArrayOutput) ToAuditNotJudgedArrayOutput() AuditNotJudgedArrayOutput {
+	return o
+}
+
+func (o AuditNotJudgedArrayOutput) ToAuditNotJudgedArrayOutputWithContext(ctx context.Context) AuditNotJudgedArrayOutput {
+	return o
+}
+
+func (o AuditNotJudgedArrayOutput) Index(i pulumi.IntInput) AuditNotJudgedOutput {
+	return pulumi.All(o, i).ApplyT(func(vs []interface{}) AuditNotJudged {
+		return vs[0].([]AuditNotJudged)[vs[1].(int)]
+	}).(AuditNotJudgedOutput)
+}
+
 // One AWS resource owned by the cluster.
 type AwsResource struct {
 	// The ARN, where the resource has one.
@@ -2946,6 +3087,10 @@ func init() {
 	pulumi.RegisterOutputType(ApiAccessPtrOutput{})
 	pulumi.RegisterOutputType(AssumeRoleOutput{})
 	pulumi.RegisterOutputType(AssumeRolePtrOutput{})
+	pulumi.RegisterOutputType(AuditFindingOutput{})
+	pulumi.RegisterOutputType(AuditFindingArrayOutput{})
+	pulumi.RegisterOutputType(AuditNotJudgedOutput{})
+	pulumi.RegisterOutputType(AuditNotJudgedArrayOutput{})
 	pulumi.RegisterOutputType(AwsResourceOutput{})
 	pulumi.RegisterOutputType(AwsResourceMapOutput{})
 	pulumi.RegisterOutputType(ClusterAutoscalerOutput{})

@@ -25,6 +25,54 @@ export interface AssumeRole {
 }
 
 /**
+ * One finding of an audit: a rule (same id as at preview) and the observed resource it is about.
+ */
+export interface AuditFinding {
+    /**
+     * `error` (fails the audit) or `warning`.
+     */
+    level: string;
+    /**
+     * What is wrong, what is expected, the fix, and the equivalent CIS/Checkov/Trivy checks.
+     */
+    message: string;
+    /**
+     * The path against the observed resources, e.g. `cluster.resourcesVpcConfig.publicAccessCidrs[0]` or `nodegroups.general.amiType`.
+     */
+    path: string;
+    /**
+     * Equivalent checks elsewhere (CIS EKS Benchmark, Checkov, Trivy/AVD, EKS Best Practices).
+     */
+    refs: string[];
+    /**
+     * The rule id, e.g. `SEKS-CP-001`.
+     */
+    ruleId: string;
+    /**
+     * `INFO`, `LOW`, `MEDIUM`, `HIGH` or `CRITICAL`.
+     */
+    severity: string;
+    /**
+     * The rule's title.
+     */
+    title: string;
+}
+
+/**
+ * A rule the audit could not judge from AWS state, and why.
+ */
+export interface AuditNotJudged {
+    /**
+     * Why it was not judged.
+     */
+    reason: string;
+    /**
+     * The rule id.
+     */
+    ruleId: string;
+}
+
+/**
  * One AWS resource owned by the cluster.
  */
 export interface AwsResource {

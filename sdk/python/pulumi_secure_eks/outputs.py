@@ -17,6 +17,8 @@ from ._enums import *
 
 __all__ = [
     'AssumeRole',
+    'AuditFinding',
+    'AuditNotJudged',
     'AwsResource',
     'NodeGroupOutput',
     'PolicyReport',
@@ -68,6 +70,129 @@ class AssumeRole(dict):
         The session name; defaults to `secure-eks`.
         """
         return pulumi.get(self, "session_name")
+
+
+@pulumi.output_type
+class AuditFinding(dict):
+    """
+    One finding of an audit: a rule (same id as at preview) and the observed resource it is about.
+    """
+    def __init__(__self__, *,
+                 level: _builtins.str,
+                 message: _builtins.str,
+                 path: _builtins.str,
+                 refs: Sequence[_builtins.str],
+                 rule_id: _builtins.str,
+                 severity: _builtins.str,
+                 title: _builtins.str):
+        """
+        One finding of an audit: a rule (same id as at preview) and the observed resource it is about.
+
+        :param _builtins.str level: `error` (fails the audit) or `warning`.
+        :param _builtins.str message: What is wrong, what is expected, the fix, and the equivalent CIS/Checkov/Trivy checks.
+        :param _builtins.str path: The path against the observed resources, e.g. `cluster.resourcesVpcConfig.publicAccessCidrs[0]` or `nodegroups.general.amiType`.
+        :param Sequence[_builtins.str] refs: Equivalent checks elsewhere (CIS EKS Benchmark, Checkov, Trivy/AVD, EKS Best Practices).
+        :param _builtins.str rule_id: The rule id, e.g. `SEKS-CP-001`.
+        :param _builtins.str severity: `INFO`, `LOW`, `MEDIUM`, `HIGH` or `CRITICAL`.
+        :param _builtins.str title: The rule's title.
+        """
+        pulumi.set(__self__, "level", level)
+        pulumi.set(__self__, "message", message)
+        pulumi.set(__self__, "path", path)
+        pulumi.set(__self__, "refs", refs)
+        pulumi.set(__self__, "rule_id", rule_id)
+        pulumi.set(__self__, "severity", severity)
+        pulumi.set(__self__, "title", title)
+
+    @_builtins.property
+    @pulumi.getter
+    def level(self) -> _builtins.str:
+        """
+        `error` (fails the audit) or `warning`.
+        """
+        return pulumi.get(self, "level")
+
+    @_builtins.property
+    @pulumi.getter
+    def message(self) -> _builtins.str:
+        """
+        What is wrong, what is expected, the fix, and the equivalent CIS/Checkov/Trivy checks.
+        """
+        return pulumi.get(self, "message")
+
+    @_builtins.property
+    @pulumi.getter
+    def path(self) -> _builtins.str:
+        """
+        The path against the observed resources, e.g. `cluster.resourcesVpcConfig.publicAccessCidrs[0]` or `nodegroups.general.amiType`.
+        """
+        return pulumi.get(self, "path")
+
+    @_builtins.property
+    @pulumi.getter
+    def refs(self) -> Sequence[_builtins.str]:
+        """
+        Equivalent checks elsewhere (CIS EKS Benchmark, Checkov, Trivy/AVD, EKS Best Practices).
+        """
+        return pulumi.get(self, "refs")
+
+    @_builtins.property
+    @pulumi.getter(name="ruleId")
+    def rule_id(self) -> _builtins.str:
+        """
+        The rule id, e.g. `SEKS-CP-001`.
+        """
+        return pulumi.get(self, "rule_id")
+
+    @_builtins.property
+    @pulumi.getter
+    def severity(self) -> _builtins.str:
+        """
+        `INFO`, `LOW`, `MEDIUM`, `HIGH` or `CRITICAL`.
+        """
+        return pulumi.get(self, "severity")
+
+    @_builtins.property
+    @pulumi.getter
+    def title(self) -> _builtins.str:
+        """
+        The rule's title.
+        """
+        return pulumi.get(self, "title")
+
+
+@pulumi.output_type
+class AuditNotJudged(dict):
+    """
+    A rule the audit could not judge from AWS state, and why.
+    """
+    def __init__(__self__, *,
+                 reason: _builtins.str,
+                 rule_id: _builtins.str):
+        """
+        A rule the audit could not judge from AWS state, and why.
+
+        :param _builtins.str reason: Why it was not judged.
+        :param _builtins.str rule_id: The rule id.
+        """
+        pulumi.set(__self__, "reason", reason)
+        pulumi.set(__self__, "rule_id", rule_id)
+
+    @_builtins.property
+    @pulumi.getter
+    def reason(self) -> _builtins.str:
+        """
+        Why it was not judged.
+        """
+        return pulumi.get(self, "reason")
+
+    @_builtins.property
+    @pulumi.getter(name="ruleId")
+    def rule_id(self) -> _builtins.str:
+        """
+        The rule id.
+        """
+        return pulumi.get(self, "rule_id")
 
 
 @pulumi.output_type

@@ -14,7 +14,7 @@ pub(super) static META: RuleMeta = RuleMeta {
     severity: Severity::High,
     level: Level::Error,
     waivable: false,
-    refs: &[],
+    refs: &["EKS BPG upgrades"],
 };
 
 pub(super) struct Versions;
@@ -128,9 +128,9 @@ mod tests {
     #[test]
     fn fail() {
         expect![[r#"
-            SEKS-ADD-002 [HIGH] addons.vpcCni.version: vpc-cni "v1.14.1-eksbuild.1" is older than v1.15.1, but custom networking (podCidr 100.64.0.0/16) needs the ENIConfigs secure-eks sets through the addon configuration; expected vpc-cni v1.15.1-eksbuild.1 or later. Fix: set addons.vpcCni.version to v1.15.1-eksbuild.1 or later, or remove it to get the AWS default. Refs: none
-            SEKS-ADD-002 [HIGH] addons.kubeProxy.version: kube-proxy "v1.31.2-eksbuild.3" is built for Kubernetes 1.31, but the cluster runs 1.34; expected a kube-proxy v1.34.x-eksbuild.N build. Fix: set addons.kubeProxy.version to a v1.34 build (aws eks describe-addon-versions --addon-name kube-proxy --kubernetes-version 1.34), or remove it; change it together with kubernetesVersion. Refs: none
-            SEKS-ADD-002 [HIGH] addons.coreDns.version: "1.11.4" is not an EKS addon version; expected v<major>.<minor>.<patch>-eksbuild.<n>, e.g. v1.19.2-eksbuild.1. Fix: copy a version from `aws eks describe-addon-versions --addon-name coredns`, or remove addons.coreDns.version to get the AWS default. Refs: none"#]].assert_eq(&run(
+            SEKS-ADD-002 [HIGH] addons.vpcCni.version: vpc-cni "v1.14.1-eksbuild.1" is older than v1.15.1, but custom networking (podCidr 100.64.0.0/16) needs the ENIConfigs secure-eks sets through the addon configuration; expected vpc-cni v1.15.1-eksbuild.1 or later. Fix: set addons.vpcCni.version to v1.15.1-eksbuild.1 or later, or remove it to get the AWS default. Refs: EKS BPG upgrades
+            SEKS-ADD-002 [HIGH] addons.kubeProxy.version: kube-proxy "v1.31.2-eksbuild.3" is built for Kubernetes 1.31, but the cluster runs 1.34; expected a kube-proxy v1.34.x-eksbuild.N build. Fix: set addons.kubeProxy.version to a v1.34 build (aws eks describe-addon-versions --addon-name kube-proxy --kubernetes-version 1.34), or remove it; change it together with kubernetesVersion. Refs: EKS BPG upgrades
+            SEKS-ADD-002 [HIGH] addons.coreDns.version: "1.11.4" is not an EKS addon version; expected v<major>.<minor>.<patch>-eksbuild.<n>, e.g. v1.19.2-eksbuild.1. Fix: copy a version from `aws eks describe-addon-versions --addon-name coredns`, or remove addons.coreDns.version to get the AWS default. Refs: EKS BPG upgrades"#]].assert_eq(&run(
             &RULE,
             with(|s| s["addons"] = json!({"vpcCni": {"version": "v1.14.1-eksbuild.1"}, "kubeProxy": {"version": "v1.31.2-eksbuild.3"}, "coreDns": {"version": "1.11.4"}})),
             &[],

@@ -16,7 +16,7 @@ pub(super) static META: RuleMeta = RuleMeta {
     severity: Severity::High,
     level: Level::Error,
     waivable: false,
-    refs: &[],
+    refs: &["EKS BPG networking/vpc-cni"],
 };
 
 pub(super) struct CniConfiguration;
@@ -183,11 +183,11 @@ mod tests {
     #[test]
     fn fail() {
         expect![[r#"
-            SEKS-ADD-003 [HIGH] addons.vpcCni.configuration.env.AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG: the override turns custom networking off while network.podCidr is 100.64.0.0/16; expected no override: secure-eks sets it from network.podCidr. Fix: remove addons.vpcCni.configuration.env.AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG; to turn custom networking off, set network.podCidr to null. Refs: none
-            SEKS-ADD-003 [HIGH] addons.vpcCni.configuration.env.ENABLE_PREFIX_DELEGATION: the override turns prefix delegation off while network.prefixDelegation is true; expected no override: secure-eks sets it from network.prefixDelegation. Fix: remove addons.vpcCni.configuration.env.ENABLE_PREFIX_DELEGATION; to turn prefix delegation off, set network.prefixDelegation to false. Refs: none
-            SEKS-ADD-003 [HIGH] addons.vpcCni.configuration.enableNetworkPolicy: the override turns network policy enforcement off while network.networkPolicy is true; expected no override: secure-eks sets it from network.networkPolicy. Fix: remove addons.vpcCni.configuration.enableNetworkPolicy; to turn network policy enforcement off, set network.networkPolicy to false. Refs: none
-            SEKS-ADD-003 [HIGH] addons.vpcCni.configuration.env.ENI_CONFIG_LABEL_DEF: ENI_CONFIG_LABEL_DEF is "failure-domain", but the ENIConfigs are named after zones; expected topology.kubernetes.io/zone (what secure-eks sets). Fix: remove addons.vpcCni.configuration.env.ENI_CONFIG_LABEL_DEF. Refs: none
-            SEKS-ADD-003 [HIGH] addons.vpcCni.configuration.eniConfig: eniConfig is set by hand, but secure-eks writes it from the pod subnets (one ENIConfig per node zone, with the node security group); expected no eniConfig in the addon configuration. Fix: remove addons.vpcCni.configuration.eniConfig; choose the pod subnets with network.existingVpc.podSubnetIds or network.podCidr. Refs: none"#]].assert_eq(&run(
+            SEKS-ADD-003 [HIGH] addons.vpcCni.configuration.env.AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG: the override turns custom networking off while network.podCidr is 100.64.0.0/16; expected no override: secure-eks sets it from network.podCidr. Fix: remove addons.vpcCni.configuration.env.AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG; to turn custom networking off, set network.podCidr to null. Refs: EKS BPG networking/vpc-cni
+            SEKS-ADD-003 [HIGH] addons.vpcCni.configuration.env.ENABLE_PREFIX_DELEGATION: the override turns prefix delegation off while network.prefixDelegation is true; expected no override: secure-eks sets it from network.prefixDelegation. Fix: remove addons.vpcCni.configuration.env.ENABLE_PREFIX_DELEGATION; to turn prefix delegation off, set network.prefixDelegation to false. Refs: EKS BPG networking/vpc-cni
+            SEKS-ADD-003 [HIGH] addons.vpcCni.configuration.enableNetworkPolicy: the override turns network policy enforcement off while network.networkPolicy is true; expected no override: secure-eks sets it from network.networkPolicy. Fix: remove addons.vpcCni.configuration.enableNetworkPolicy; to turn network policy enforcement off, set network.networkPolicy to false. Refs: EKS BPG networking/vpc-cni
+            SEKS-ADD-003 [HIGH] addons.vpcCni.configuration.env.ENI_CONFIG_LABEL_DEF: ENI_CONFIG_LABEL_DEF is "failure-domain", but the ENIConfigs are named after zones; expected topology.kubernetes.io/zone (what secure-eks sets). Fix: remove addons.vpcCni.configuration.env.ENI_CONFIG_LABEL_DEF. Refs: EKS BPG networking/vpc-cni
+            SEKS-ADD-003 [HIGH] addons.vpcCni.configuration.eniConfig: eniConfig is set by hand, but secure-eks writes it from the pod subnets (one ENIConfig per node zone, with the node security group); expected no eniConfig in the addon configuration. Fix: remove addons.vpcCni.configuration.eniConfig; choose the pod subnets with network.existingVpc.podSubnetIds or network.podCidr. Refs: EKS BPG networking/vpc-cni"#]].assert_eq(&run(
             &RULE,
             with(|s| {
                 s["addons"] = json!({"vpcCni": {"configuration": {
@@ -199,8 +199,8 @@ mod tests {
             &[],
         ));
         expect![[r#"
-            SEKS-ADD-003 [HIGH] addons.vpcCni.configuration.env.AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG: the override turns custom networking on while network.podCidr is null: no pod subnets or ENIConfigs exist, so pods would get no IP address; expected no override: secure-eks sets it from network.podCidr. Fix: remove addons.vpcCni.configuration.env.AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG; to turn custom networking on, set network.podCidr (e.g. 100.64.0.0/16). Refs: none
-            SEKS-ADD-003 [HIGH] addons.vpcCni.configuration.env.ENABLE_PREFIX_DELEGATION: the override turns prefix delegation on while network.prefixDelegation is false: the Nitro check (SEKS-NODE-005) would not run; expected no override: secure-eks sets it from network.prefixDelegation. Fix: remove addons.vpcCni.configuration.env.ENABLE_PREFIX_DELEGATION; to turn prefix delegation on, set network.prefixDelegation to true. Refs: none"#]].assert_eq(&run(
+            SEKS-ADD-003 [HIGH] addons.vpcCni.configuration.env.AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG: the override turns custom networking on while network.podCidr is null: no pod subnets or ENIConfigs exist, so pods would get no IP address; expected no override: secure-eks sets it from network.podCidr. Fix: remove addons.vpcCni.configuration.env.AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG; to turn custom networking on, set network.podCidr (e.g. 100.64.0.0/16). Refs: EKS BPG networking/vpc-cni
+            SEKS-ADD-003 [HIGH] addons.vpcCni.configuration.env.ENABLE_PREFIX_DELEGATION: the override turns prefix delegation on while network.prefixDelegation is false: the Nitro check (SEKS-NODE-005) would not run; expected no override: secure-eks sets it from network.prefixDelegation. Fix: remove addons.vpcCni.configuration.env.ENABLE_PREFIX_DELEGATION; to turn prefix delegation on, set network.prefixDelegation to true. Refs: EKS BPG networking/vpc-cni"#]].assert_eq(&run(
             &RULE,
             with(|s| {
                 s["addons"] = json!({"vpcCni": {"configuration": {"env": {"AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG": "true", "ENABLE_PREFIX_DELEGATION": "true"}}}});

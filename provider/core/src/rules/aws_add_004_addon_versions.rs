@@ -9,7 +9,7 @@ pub(super) static META: RuleMeta = RuleMeta {
     severity: Severity::High,
     level: Level::Error,
     waivable: false,
-    refs: &[],
+    refs: &["EKS BPG upgrades"],
 };
 
 pub(super) struct AddonVersions;
@@ -77,7 +77,7 @@ mod tests {
 
     #[test]
     fn fail() {
-        expect!["SEKS-ADD-004 [HIGH] addons.coreDns.version: coredns v1.8.0-eksbuild.1 is not offered for Kubernetes 1.34; expected one of v1.11.3-eksbuild.1. Fix: set addons.coreDns.version to v1.11.3-eksbuild.1 or remove it to get the AWS default. Refs: none"].assert_eq(&with_aws(golden_aws(), || {
+        expect!["SEKS-ADD-004 [HIGH] addons.coreDns.version: coredns v1.8.0-eksbuild.1 is not offered for Kubernetes 1.34; expected one of v1.11.3-eksbuild.1. Fix: set addons.coreDns.version to v1.11.3-eksbuild.1 or remove it to get the AWS default. Refs: EKS BPG upgrades"].assert_eq(&with_aws(golden_aws(), || {
             run(&RULE, with(|s| s["addons"] = json!({"coreDns": {"version": "v1.8.0-eksbuild.1"}})), &[])
         }));
     }

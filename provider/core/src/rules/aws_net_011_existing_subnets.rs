@@ -9,7 +9,7 @@ pub(super) static META: RuleMeta = RuleMeta {
     severity: Severity::High,
     level: Level::Error,
     waivable: false,
-    refs: &["CKV_AWS_130", "AVD-AWS-0164"],
+    refs: &["CKV_AWS_130", "AVD-AWS-0164", "EKS BPG networking/subnets"],
 };
 
 pub(super) struct ExistingSubnets;
@@ -106,10 +106,10 @@ mod tests {
 
     #[test]
     fn fail() {
-        expect!["SEKS-NET-011 [HIGH] network.existingVpc.nodeSubnetIds[1]: subnet-0bbbbbbbbbbbbbbb2 gives every instance launched in it a public IP (mapPublicIpOnLaunch is true); expected private node subnets. Fix: set MapPublicIpOnLaunch=false on subnet-0bbbbbbbbbbbbbbb2 (aws ec2 modify-subnet-attribute --no-map-public-ip-on-launch), or use a private subnet. Refs: CKV_AWS_130, AVD-AWS-0164"].assert_eq(&with_aws(facts(true, "vpc-0123456789abcdef0"), || run(&RULE, with(byo), &[])));
+        expect!["SEKS-NET-011 [HIGH] network.existingVpc.nodeSubnetIds[1]: subnet-0bbbbbbbbbbbbbbb2 gives every instance launched in it a public IP (mapPublicIpOnLaunch is true); expected private node subnets. Fix: set MapPublicIpOnLaunch=false on subnet-0bbbbbbbbbbbbbbb2 (aws ec2 modify-subnet-attribute --no-map-public-ip-on-launch), or use a private subnet. Refs: CKV_AWS_130, AVD-AWS-0164, EKS BPG networking/subnets"].assert_eq(&with_aws(facts(true, "vpc-0123456789abcdef0"), || run(&RULE, with(byo), &[])));
         expect![[r#"
-            SEKS-NET-011 [HIGH] network.existingVpc.nodeSubnetIds[0]: subnet-0aaaaaaaaaaaaaaa1 belongs to vpc-0fffffffffffffff9, not to vpc-0123456789abcdef0; expected a subnet of vpc-0123456789abcdef0. Fix: use a subnet of vpc-0123456789abcdef0 in network.existingVpc.nodeSubnetIds[0]. Refs: CKV_AWS_130, AVD-AWS-0164
-            SEKS-NET-011 [HIGH] network.existingVpc.nodeSubnetIds[1]: subnet-0bbbbbbbbbbbbbbb2 belongs to vpc-0fffffffffffffff9, not to vpc-0123456789abcdef0; expected a subnet of vpc-0123456789abcdef0. Fix: use a subnet of vpc-0123456789abcdef0 in network.existingVpc.nodeSubnetIds[1]. Refs: CKV_AWS_130, AVD-AWS-0164"#]].assert_eq(&with_aws(facts(false, "vpc-0fffffffffffffff9"), || run(&RULE, with(byo), &[])));
+            SEKS-NET-011 [HIGH] network.existingVpc.nodeSubnetIds[0]: subnet-0aaaaaaaaaaaaaaa1 belongs to vpc-0fffffffffffffff9, not to vpc-0123456789abcdef0; expected a subnet of vpc-0123456789abcdef0. Fix: use a subnet of vpc-0123456789abcdef0 in network.existingVpc.nodeSubnetIds[0]. Refs: CKV_AWS_130, AVD-AWS-0164, EKS BPG networking/subnets
+            SEKS-NET-011 [HIGH] network.existingVpc.nodeSubnetIds[1]: subnet-0bbbbbbbbbbbbbbb2 belongs to vpc-0fffffffffffffff9, not to vpc-0123456789abcdef0; expected a subnet of vpc-0123456789abcdef0. Fix: use a subnet of vpc-0123456789abcdef0 in network.existingVpc.nodeSubnetIds[1]. Refs: CKV_AWS_130, AVD-AWS-0164, EKS BPG networking/subnets"#]].assert_eq(&with_aws(facts(false, "vpc-0fffffffffffffff9"), || run(&RULE, with(byo), &[])));
     }
 
     #[test]

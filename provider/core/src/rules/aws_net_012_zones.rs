@@ -16,7 +16,7 @@ pub(super) static META: RuleMeta = RuleMeta {
     severity: Severity::High,
     level: Level::Error,
     waivable: false,
-    refs: &[],
+    refs: &["EKS BPG networking/subnets"],
 };
 
 pub(super) struct Zones;
@@ -98,9 +98,9 @@ mod tests {
         if let Some(z) = f.zones.as_mut() {
             z.retain(|z| !z.name.ends_with('c'));
         }
-        expect!["SEKS-NET-012 [HIGH] network.availabilityZones[2]: us-east-1c is not a zone of us-east-1 (DescribeAvailabilityZones); expected an available availability zone of us-east-1 (us-east-1a, us-east-1b, us-east-1d, us-east-1e, us-east-1f). Fix: use one of us-east-1a, us-east-1b, us-east-1d, us-east-1e, us-east-1f in network.availabilityZones[2], or leave network.availabilityZones out to use the first 3. Refs: none"]
+        expect!["SEKS-NET-012 [HIGH] network.availabilityZones[2]: us-east-1c is not a zone of us-east-1 (DescribeAvailabilityZones); expected an available availability zone of us-east-1 (us-east-1a, us-east-1b, us-east-1d, us-east-1e, us-east-1f). Fix: use one of us-east-1a, us-east-1b, us-east-1d, us-east-1e, us-east-1f in network.availabilityZones[2], or leave network.availabilityZones out to use the first 3. Refs: EKS BPG networking/subnets"]
             .assert_eq(&with_aws(f, || run(&RULE, with(|s| s["network"] = json!({"availabilityZones": ["us-east-1a", "us-east-1b", "us-east-1c"]})), &[])));
-        expect!["SEKS-NET-012 [HIGH] network.availabilityZones[1]: us-east-1-bos-1a is a local-zone, where EKS cannot place the cluster's subnets; expected an available availability zone of us-east-1 (us-east-1a, us-east-1b, us-east-1c, us-east-1d, us-east-1e, us-east-1f). Fix: use one of us-east-1a, us-east-1b, us-east-1c, us-east-1d, us-east-1e, us-east-1f in network.availabilityZones[1], or leave network.availabilityZones out to use the first 3. Refs: none"]
+        expect!["SEKS-NET-012 [HIGH] network.availabilityZones[1]: us-east-1-bos-1a is a local-zone, where EKS cannot place the cluster's subnets; expected an available availability zone of us-east-1 (us-east-1a, us-east-1b, us-east-1c, us-east-1d, us-east-1e, us-east-1f). Fix: use one of us-east-1a, us-east-1b, us-east-1c, us-east-1d, us-east-1e, us-east-1f in network.availabilityZones[1], or leave network.availabilityZones out to use the first 3. Refs: EKS BPG networking/subnets"]
             .assert_eq(&with_aws(facts(), || run(&RULE, with(|s| s["network"] = json!({"availabilityZones": ["us-east-1a", "us-east-1-bos-1a"]})), &[])));
     }
 

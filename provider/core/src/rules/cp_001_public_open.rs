@@ -8,7 +8,7 @@ pub(super) static META: RuleMeta = RuleMeta {
     severity: Severity::Critical,
     level: Level::Error,
     waivable: false,
-    refs: &["CIS 5.4.1", "CKV_AWS_38", "AVD-AWS-0041", "KICS 61cf9883-1752-4768-b18c-0d57f2737709"],
+    refs: &["CIS 5.4.1", "CKV_AWS_38", "AVD-AWS-0041", "KICS 61cf9883-1752-4768-b18c-0d57f2737709", "EKS BPG security/iam"],
 };
 
 pub(super) struct PublicOpen;
@@ -61,7 +61,7 @@ mod tests {
 
     #[test]
     fn fail() {
-        expect!["SEKS-CP-001 [CRITICAL] apiAccess.publicCidrs[1]: the public endpoint is open to ::/0; expected specific office or VPN CIDRs, or no public endpoint. Fix: replace it with your egress CIDRs (e.g. 203.0.113.0/24), or set apiAccess.public to false. Refs: CIS 5.4.1, CKV_AWS_38, AVD-AWS-0041, KICS 61cf9883-1752-4768-b18c-0d57f2737709"].assert_eq(&run(
+        expect!["SEKS-CP-001 [CRITICAL] apiAccess.publicCidrs[1]: the public endpoint is open to ::/0; expected specific office or VPN CIDRs, or no public endpoint. Fix: replace it with your egress CIDRs (e.g. 203.0.113.0/24), or set apiAccess.public to false. Refs: CIS 5.4.1, CKV_AWS_38, AVD-AWS-0041, KICS 61cf9883-1752-4768-b18c-0d57f2737709, EKS BPG security/iam"].assert_eq(&run(
             &RULE,
             with(|s| s["apiAccess"] = json!({"public": true, "publicCidrs": ["203.0.113.0/24", "::/0"]})),
             &[],

@@ -8,7 +8,7 @@ pub(super) static META: RuleMeta = RuleMeta {
     severity: Severity::High,
     level: Level::Error,
     waivable: true,
-    refs: &["CIS 5.4.2", "CKV_AWS_39", "AVD-AWS-0040"],
+    refs: &["CIS 5.4.2", "CKV_AWS_39", "AVD-AWS-0040", "EKS BPG security/iam"],
 };
 
 pub(super) struct PublicCidrs;
@@ -62,8 +62,8 @@ mod tests {
 
     #[test]
     fn fail() {
-        expect!["SEKS-CP-002 [HIGH] apiAccess.publicCidrs: the public endpoint is on with no CIDR list, which EKS opens to 0.0.0.0/0; expected at least one specific CIDR when apiAccess.public is true. Fix: add your egress CIDRs to apiAccess.publicCidrs, or set apiAccess.public to false. Refs: CIS 5.4.2, CKV_AWS_39, AVD-AWS-0040"].assert_eq(&run(&RULE, with(|s| s["apiAccess"] = json!({"public": true})), &[]));
-        expect!["SEKS-CP-002 [HIGH] apiAccess.publicCidrs: 1 CIDR(s) are given but the public endpoint is off, so they do nothing; expected publicCidrs only together with apiAccess.public = true. Fix: remove apiAccess.publicCidrs, or set apiAccess.public to true. Refs: CIS 5.4.2, CKV_AWS_39, AVD-AWS-0040"].assert_eq(&run(&RULE, with(|s| s["apiAccess"] = json!({"publicCidrs": ["10.1.0.0/16"]})), &[]));
+        expect!["SEKS-CP-002 [HIGH] apiAccess.publicCidrs: the public endpoint is on with no CIDR list, which EKS opens to 0.0.0.0/0; expected at least one specific CIDR when apiAccess.public is true. Fix: add your egress CIDRs to apiAccess.publicCidrs, or set apiAccess.public to false. Refs: CIS 5.4.2, CKV_AWS_39, AVD-AWS-0040, EKS BPG security/iam"].assert_eq(&run(&RULE, with(|s| s["apiAccess"] = json!({"public": true})), &[]));
+        expect!["SEKS-CP-002 [HIGH] apiAccess.publicCidrs: 1 CIDR(s) are given but the public endpoint is off, so they do nothing; expected publicCidrs only together with apiAccess.public = true. Fix: remove apiAccess.publicCidrs, or set apiAccess.public to true. Refs: CIS 5.4.2, CKV_AWS_39, AVD-AWS-0040, EKS BPG security/iam"].assert_eq(&run(&RULE, with(|s| s["apiAccess"] = json!({"publicCidrs": ["10.1.0.0/16"]})), &[]));
     }
 
     #[test]

@@ -8,7 +8,7 @@ pub(super) static META: RuleMeta = RuleMeta {
     severity: Severity::High,
     level: Level::Error,
     waivable: true,
-    refs: &["CIS 5.4.2"],
+    refs: &["CIS 5.4.2", "EKS BPG security/iam"],
 };
 
 pub(super) struct PrivateAccess;
@@ -49,7 +49,7 @@ mod tests {
 
     #[test]
     fn fail() {
-        expect!["SEKS-CP-003 [HIGH] apiAccess.private: private endpoint access is off, so nodes reach the API over the internet (or not at all without NAT); expected apiAccess.private = true. Fix: set apiAccess.private to true (add apiAccess.public with CIDRs if you need outside access). Refs: CIS 5.4.2"].assert_eq(&run(
+        expect!["SEKS-CP-003 [HIGH] apiAccess.private: private endpoint access is off, so nodes reach the API over the internet (or not at all without NAT); expected apiAccess.private = true. Fix: set apiAccess.private to true (add apiAccess.public with CIDRs if you need outside access). Refs: CIS 5.4.2, EKS BPG security/iam"].assert_eq(&run(
             &RULE,
             with(|s| s["apiAccess"] = json!({"private": false, "public": true, "publicCidrs": ["203.0.113.0/24"]})),
             &[],

@@ -8,7 +8,7 @@ pub(super) static META: RuleMeta = RuleMeta {
     severity: Severity::High,
     level: Level::Error,
     waivable: false,
-    refs: &["CKV_AWS_339"],
+    refs: &["CKV_AWS_339", "EKS BPG upgrades"],
 };
 
 pub(super) struct Version;
@@ -49,8 +49,8 @@ mod tests {
 
     #[test]
     fn fail() {
-        expect![[r#"SEKS-CP-004 [HIGH] kubernetesVersion: "1.24" is not a supported EKS version; expected one of 1.30, 1.31, 1.32, 1.33, 1.34, 1.35, 1.36. Fix: set kubernetesVersion to "1.35". Refs: CKV_AWS_339"#]].assert_eq(&run(&RULE, with(|s| s["kubernetesVersion"] = "1.24".into()), &[]));
-        expect![[r#"SEKS-CP-004 [HIGH] kubernetesVersion: "latest" is not a supported EKS version; expected one of 1.30, 1.31, 1.32, 1.33, 1.34, 1.35, 1.36. Fix: set kubernetesVersion to "1.35". Refs: CKV_AWS_339"#]].assert_eq(&run(&RULE, with(|s| s["kubernetesVersion"] = "latest".into()), &[]));
+        expect![[r#"SEKS-CP-004 [HIGH] kubernetesVersion: "1.24" is not a supported EKS version; expected one of 1.30, 1.31, 1.32, 1.33, 1.34, 1.35, 1.36. Fix: set kubernetesVersion to "1.35". Refs: CKV_AWS_339, EKS BPG upgrades"#]].assert_eq(&run(&RULE, with(|s| s["kubernetesVersion"] = "1.24".into()), &[]));
+        expect![[r#"SEKS-CP-004 [HIGH] kubernetesVersion: "latest" is not a supported EKS version; expected one of 1.30, 1.31, 1.32, 1.33, 1.34, 1.35, 1.36. Fix: set kubernetesVersion to "1.35". Refs: CKV_AWS_339, EKS BPG upgrades"#]].assert_eq(&run(&RULE, with(|s| s["kubernetesVersion"] = "latest".into()), &[]));
     }
 
     #[test]

@@ -8,7 +8,7 @@ pub(super) static META: RuleMeta = RuleMeta {
     severity: Severity::High,
     level: Level::Error,
     waivable: false,
-    refs: &[],
+    refs: &["EKS BPG upgrades"],
 };
 
 pub(super) struct VersionJump;
@@ -67,9 +67,9 @@ mod tests {
     #[test]
     fn fail() {
         let old = with(|s| s["kubernetesVersion"] = "1.32".into());
-        expect![[r#"SEKS-CP-005 [HIGH] kubernetesVersion: the upgrade from 1.32 to 1.34 skips minor versions; expected one minor step: 1.33. Fix: upgrade to "1.33" first, run pulumi up, then continue. Refs: none"#]].assert_eq(&run_with_olds(&RULE, golden(), &[], Some(old)));
+        expect![[r#"SEKS-CP-005 [HIGH] kubernetesVersion: the upgrade from 1.32 to 1.34 skips minor versions; expected one minor step: 1.33. Fix: upgrade to "1.33" first, run pulumi up, then continue. Refs: EKS BPG upgrades"#]].assert_eq(&run_with_olds(&RULE, golden(), &[], Some(old)));
         let old = with(|s| s["kubernetesVersion"] = "1.35".into());
-        expect![[r#"SEKS-CP-005 [HIGH] kubernetesVersion: 1.34 is older than the running 1.35; EKS cannot downgrade; expected 1.35 or 1.36. Fix: set kubernetesVersion back to "1.35". Refs: none"#]].assert_eq(&run_with_olds(&RULE, golden(), &[], Some(old)));
+        expect![[r#"SEKS-CP-005 [HIGH] kubernetesVersion: 1.34 is older than the running 1.35; EKS cannot downgrade; expected 1.35 or 1.36. Fix: set kubernetesVersion back to "1.35". Refs: EKS BPG upgrades"#]].assert_eq(&run_with_olds(&RULE, golden(), &[], Some(old)));
     }
 
     #[test]

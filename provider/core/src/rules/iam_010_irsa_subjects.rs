@@ -14,7 +14,7 @@ pub(super) static META: RuleMeta = RuleMeta {
     severity: Severity::High,
     level: Level::Error,
     waivable: false,
-    refs: &[],
+    refs: &["CIS 5.2.1", "EKS BPG security/iam"],
 };
 
 pub(super) struct IrsaSubjects;
@@ -148,10 +148,10 @@ mod tests {
     #[test]
     fn fail() {
         expect![[r#"
-            SEKS-IAM-010 [HIGH] serviceAccountRoles[0].name: the service account name "*" has a wildcard, but the trust policy compares :sub with StringEquals, so it must name exactly one service account; expected an exact service account name. Fix: give one serviceAccountRoles entry per service account, e.g. "payments-api". Refs: none
-            SEKS-IAM-010 [HIGH] serviceAccountRoles[1].namespace: "App" is not a valid Kubernetes namespace; expected a DNS-1123 label: 1-63 lowercase letters, digits or '-', starting and ending with a letter or digit. Fix: set serviceAccountRoles[1].namespace to the namespace as Kubernetes has it, e.g. "payments". Refs: none
-            SEKS-IAM-010 [HIGH] serviceAccountRoles[3]: system:serviceaccount:app:web already has a role at serviceAccountRoles[2]; expected one role per service account (its role-arn annotation names one role). Fix: merge the policies of serviceAccountRoles[3] into serviceAccountRoles[2] and remove serviceAccountRoles[3]. Refs: none
-            SEKS-IAM-010 [HIGH] serviceAccountRoles[4]: system:serviceaccount:kube-system:cluster-autoscaler is the cluster autoscaler's service account, which gets its own role; expected roles only for other service accounts. Fix: remove serviceAccountRoles[4], or set clusterAutoscaler.enabled to false. Refs: none"#]].assert_eq(&run(
+            SEKS-IAM-010 [HIGH] serviceAccountRoles[0].name: the service account name "*" has a wildcard, but the trust policy compares :sub with StringEquals, so it must name exactly one service account; expected an exact service account name. Fix: give one serviceAccountRoles entry per service account, e.g. "payments-api". Refs: CIS 5.2.1, EKS BPG security/iam
+            SEKS-IAM-010 [HIGH] serviceAccountRoles[1].namespace: "App" is not a valid Kubernetes namespace; expected a DNS-1123 label: 1-63 lowercase letters, digits or '-', starting and ending with a letter or digit. Fix: set serviceAccountRoles[1].namespace to the namespace as Kubernetes has it, e.g. "payments". Refs: CIS 5.2.1, EKS BPG security/iam
+            SEKS-IAM-010 [HIGH] serviceAccountRoles[3]: system:serviceaccount:app:web already has a role at serviceAccountRoles[2]; expected one role per service account (its role-arn annotation names one role). Fix: merge the policies of serviceAccountRoles[3] into serviceAccountRoles[2] and remove serviceAccountRoles[3]. Refs: CIS 5.2.1, EKS BPG security/iam
+            SEKS-IAM-010 [HIGH] serviceAccountRoles[4]: system:serviceaccount:kube-system:cluster-autoscaler is the cluster autoscaler's service account, which gets its own role; expected roles only for other service accounts. Fix: remove serviceAccountRoles[4], or set clusterAutoscaler.enabled to false. Refs: CIS 5.2.1, EKS BPG security/iam"#]].assert_eq(&run(
             &RULE,
             with(|s| {
                 s["serviceAccountRoles"] = json!([
@@ -164,7 +164,7 @@ mod tests {
             }),
             &[],
         ));
-        expect![[r#"SEKS-IAM-010 [HIGH] clusterAutoscaler.namespace: "kube_system" is not a valid Kubernetes namespace; expected a DNS-1123 label: 1-63 lowercase letters, digits or '-', starting and ending with a letter or digit. Fix: set clusterAutoscaler.namespace to the namespace as Kubernetes has it, e.g. "kube-system". Refs: none"#]].assert_eq(&run(&RULE, with(|s| s["clusterAutoscaler"] = json!({"namespace": "kube_system"})), &[]));
+        expect![[r#"SEKS-IAM-010 [HIGH] clusterAutoscaler.namespace: "kube_system" is not a valid Kubernetes namespace; expected a DNS-1123 label: 1-63 lowercase letters, digits or '-', starting and ending with a letter or digit. Fix: set clusterAutoscaler.namespace to the namespace as Kubernetes has it, e.g. "kube-system". Refs: CIS 5.2.1, EKS BPG security/iam"#]].assert_eq(&run(&RULE, with(|s| s["clusterAutoscaler"] = json!({"namespace": "kube_system"})), &[]));
     }
 
     #[test]

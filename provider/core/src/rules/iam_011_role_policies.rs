@@ -14,7 +14,7 @@ pub(super) static META: RuleMeta = RuleMeta {
     severity: Severity::High,
     level: Level::Error,
     waivable: true,
-    refs: &["CKV_AWS_62", "AVD-AWS-0057"],
+    refs: &["CKV_AWS_62", "AVD-AWS-0057", "EKS BPG security/iam"],
 };
 
 pub(super) struct RolePolicies;
@@ -45,9 +45,10 @@ fn inline(path: &Path, doc: &str) -> Option<Finding> {
             "move statements into a managed policy and list its ARN in policyArns",
         );
     }
-    let parsed: serde_json::Value = match serde_json::from_str(doc) {
-        Ok(v) => v,
-        Err(e) => {
+    let parsed = match super::iam_policy::parsed(doc) {
+        Some(v) => v,
+        None => {
+            let e = serde_json::from_str::<serde_json::Value>(doc).err()?;
             return fail(
                 format!("the inline policy is not valid JSON (syntax error at line {}, column {})", e.line(), e.column()),
                 shape,
@@ -145,10 +146,10 @@ mod tests {
     #[test]
     fn fail() {
         let admin = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}, {"Effect": "Allow", "Action": ["*"], "Resource": "*", "Sid": "TOKEN-hunter2"}]}"#;
-        expect![[r#"SEKS-IAM-011 [HIGH] serviceAccountRoles[0].inlinePolicy: Statement[1] allows every action ("*") on every resource ("*"): full administrator rights for anything running as this service account; expected only the actions and resources the workload uses. Fix: list the actions (e.g. s3:GetObject) and resources (e.g. arn:aws:s3:::my-bucket/*) the workload needs. Refs: CKV_AWS_62, AVD-AWS-0057"#]].assert_eq(&run(&RULE, with(|s| s["serviceAccountRoles"] = role(admin)), &[]));
-        expect![[r#"SEKS-IAM-011 [HIGH] serviceAccountRoles[0].inlinePolicy: the inline policy is not valid JSON (syntax error at line 1, column 53); expected a JSON policy {"Version": "2012-10-17", "Statement": [...]}. Fix: fix the JSON, e.g. build it with JSON.stringify / json.dumps instead of by hand. Refs: CKV_AWS_62, AVD-AWS-0057"#]].assert_eq(&run(&RULE, with(|s| s["serviceAccountRoles"] = role(r#"{"Statement": [{"Effect": "Allow", "Action": "s3:*" "Resource": "*"}]}"#)), &[]));
-        expect![[r#"SEKS-IAM-011 [HIGH] serviceAccountRoles[0].inlinePolicy: the inline policy has no Statement; expected a JSON policy {"Version": "2012-10-17", "Statement": [...]}. Fix: put the permissions in a Statement list. Refs: CKV_AWS_62, AVD-AWS-0057"#]].assert_eq(&run(&RULE, with(|s| s["serviceAccountRoles"] = role(r#"{"Version": "2012-10-17"}"#)), &[]));
-        expect!["SEKS-IAM-011 [HIGH] serviceAccountRoles[0].policyArns[0]: AdministratorAccess gives anything running as this service account full control of the account; expected managed policies scoped to what the workload does. Fix: replace it with narrower policies (e.g. AmazonS3ReadOnlyAccess) or an inlinePolicy. Refs: CKV_AWS_62, AVD-AWS-0057"].assert_eq(&run(
+        expect![[r#"SEKS-IAM-011 [HIGH] serviceAccountRoles[0].inlinePolicy: Statement[1] allows every action ("*") on every resource ("*"): full administrator rights for anything running as this service account; expected only the actions and resources the workload uses. Fix: list the actions (e.g. s3:GetObject) and resources (e.g. arn:aws:s3:::my-bucket/*) the workload needs. Refs: CKV_AWS_62, AVD-AWS-0057, EKS BPG security/iam"#]].assert_eq(&run(&RULE, with(|s| s["serviceAccountRoles"] = role(admin)), &[]));
+        expect![[r#"SEKS-IAM-011 [HIGH] serviceAccountRoles[0].inlinePolicy: the inline policy is not valid JSON (syntax error at line 1, column 53); expected a JSON policy {"Version": "2012-10-17", "Statement": [...]}. Fix: fix the JSON, e.g. build it with JSON.stringify / json.dumps instead of by hand. Refs: CKV_AWS_62, AVD-AWS-0057, EKS BPG security/iam"#]].assert_eq(&run(&RULE, with(|s| s["serviceAccountRoles"] = role(r#"{"Statement": [{"Effect": "Allow", "Action": "s3:*" "Resource": "*"}]}"#)), &[]));
+        expect![[r#"SEKS-IAM-011 [HIGH] serviceAccountRoles[0].inlinePolicy: the inline policy has no Statement; expected a JSON policy {"Version": "2012-10-17", "Statement": [...]}. Fix: put the permissions in a Statement list. Refs: CKV_AWS_62, AVD-AWS-0057, EKS BPG security/iam"#]].assert_eq(&run(&RULE, with(|s| s["serviceAccountRoles"] = role(r#"{"Version": "2012-10-17"}"#)), &[]));
+        expect!["SEKS-IAM-011 [HIGH] serviceAccountRoles[0].policyArns[0]: AdministratorAccess gives anything running as this service account full control of the account; expected managed policies scoped to what the workload does. Fix: replace it with narrower policies (e.g. AmazonS3ReadOnlyAccess) or an inlinePolicy. Refs: CKV_AWS_62, AVD-AWS-0057, EKS BPG security/iam"].assert_eq(&run(
             &RULE,
             with(|s| s["serviceAccountRoles"] = json!([{"namespace": "app", "name": "web", "policyArns": ["arn:aws:iam::aws:policy/AdministratorAccess"]}])),
             &[],

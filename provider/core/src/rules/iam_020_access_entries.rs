@@ -14,7 +14,7 @@ pub(super) static META: RuleMeta = RuleMeta {
     severity: Severity::High,
     level: Level::Error,
     waivable: false,
-    refs: &[],
+    refs: &["CIS 5.5.1", "EKS BPG security/iam"],
 };
 
 pub(super) struct AccessEntries;
@@ -162,13 +162,13 @@ mod tests {
     #[test]
     fn fail() {
         expect![[r#"
-            SEKS-IAM-020 [HIGH] accessEntries[0].principalArn: "arn:aws:sts::123456789012:assumed-role/admins/jane" is an STS session (assumed-role) ARN, not the role itself; expected arn:<partition>:iam::<12-digit account>:role/<path/><name> or :user/<path/><name>. Fix: use arn:aws:iam::123456789012:role/admins (with the role's path, if it has one). Refs: none
-            SEKS-IAM-020 [HIGH] accessEntries[1].principalArn: "arn:aws:iam::123456789012:group/devs" is an IAM group, which EKS cannot map; expected arn:<partition>:iam::<12-digit account>:role/<path/><name> or :user/<path/><name>. Fix: use the ARN of a role (or user) the people or CI assume, e.g. arn:aws:iam::123456789012:role/platform-admins. Refs: none
-            SEKS-IAM-020 [HIGH] accessEntries[2].namespaces: ClusterAdmin (AmazonEKSClusterAdminPolicy) is cluster-wide, but namespaces limits it to apps; expected namespaces only with Admin, Edit or View. Fix: set accessEntries[2].accessPolicy to Admin for admin rights in those namespaces, or remove accessEntries[2].namespaces for a cluster admin. Refs: none
-            SEKS-IAM-020 [HIGH] accessEntries[3].principalArn: this principal already has an access entry at accessEntries[2]; expected one access entry per principal (EKS refuses a second one). Fix: remove accessEntries[3], or merge it into accessEntries[2] with the broader accessPolicy. Refs: none
-            SEKS-IAM-020 [HIGH] accessEntries[3].namespaces[0]: "Apps" is not a namespace name; expected a DNS-1123 label (lowercase letters, digits, '-'), optionally ending in * to match a prefix. Fix: correct accessEntries[3].namespaces[0], e.g. "team-a" or "team-a-*". Refs: none
-            SEKS-IAM-020 [HIGH] accessEntries[3].namespaces[1]: "*" is not a namespace name; expected a DNS-1123 label (lowercase letters, digits, '-'), optionally ending in * to match a prefix. Fix: correct accessEntries[3].namespaces[1], e.g. "team-a" or "team-a-*". Refs: none
-            SEKS-IAM-020 [HIGH] accessEntries[4].namespaces: namespaces is an empty list, which grants nothing; expected at least one namespace, or no namespaces key for cluster-wide access. Fix: list the namespaces, or remove accessEntries[4].namespaces. Refs: none"#]].assert_eq(&run(
+            SEKS-IAM-020 [HIGH] accessEntries[0].principalArn: "arn:aws:sts::123456789012:assumed-role/admins/jane" is an STS session (assumed-role) ARN, not the role itself; expected arn:<partition>:iam::<12-digit account>:role/<path/><name> or :user/<path/><name>. Fix: use arn:aws:iam::123456789012:role/admins (with the role's path, if it has one). Refs: CIS 5.5.1, EKS BPG security/iam
+            SEKS-IAM-020 [HIGH] accessEntries[1].principalArn: "arn:aws:iam::123456789012:group/devs" is an IAM group, which EKS cannot map; expected arn:<partition>:iam::<12-digit account>:role/<path/><name> or :user/<path/><name>. Fix: use the ARN of a role (or user) the people or CI assume, e.g. arn:aws:iam::123456789012:role/platform-admins. Refs: CIS 5.5.1, EKS BPG security/iam
+            SEKS-IAM-020 [HIGH] accessEntries[2].namespaces: ClusterAdmin (AmazonEKSClusterAdminPolicy) is cluster-wide, but namespaces limits it to apps; expected namespaces only with Admin, Edit or View. Fix: set accessEntries[2].accessPolicy to Admin for admin rights in those namespaces, or remove accessEntries[2].namespaces for a cluster admin. Refs: CIS 5.5.1, EKS BPG security/iam
+            SEKS-IAM-020 [HIGH] accessEntries[3].principalArn: this principal already has an access entry at accessEntries[2]; expected one access entry per principal (EKS refuses a second one). Fix: remove accessEntries[3], or merge it into accessEntries[2] with the broader accessPolicy. Refs: CIS 5.5.1, EKS BPG security/iam
+            SEKS-IAM-020 [HIGH] accessEntries[3].namespaces[0]: "Apps" is not a namespace name; expected a DNS-1123 label (lowercase letters, digits, '-'), optionally ending in * to match a prefix. Fix: correct accessEntries[3].namespaces[0], e.g. "team-a" or "team-a-*". Refs: CIS 5.5.1, EKS BPG security/iam
+            SEKS-IAM-020 [HIGH] accessEntries[3].namespaces[1]: "*" is not a namespace name; expected a DNS-1123 label (lowercase letters, digits, '-'), optionally ending in * to match a prefix. Fix: correct accessEntries[3].namespaces[1], e.g. "team-a" or "team-a-*". Refs: CIS 5.5.1, EKS BPG security/iam
+            SEKS-IAM-020 [HIGH] accessEntries[4].namespaces: namespaces is an empty list, which grants nothing; expected at least one namespace, or no namespaces key for cluster-wide access. Fix: list the namespaces, or remove accessEntries[4].namespaces. Refs: CIS 5.5.1, EKS BPG security/iam"#]].assert_eq(&run(
             &RULE,
             with(|s| {
                 s["accessEntries"] = json!([

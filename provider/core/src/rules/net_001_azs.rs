@@ -8,7 +8,7 @@ pub(super) static META: RuleMeta = RuleMeta {
     severity: Severity::High,
     level: Level::Error,
     waivable: false,
-    refs: &[],
+    refs: &["EKS BPG networking/subnets", "EKS BPG reliability/dataplane"],
 };
 
 pub(super) struct Azs;
@@ -72,8 +72,8 @@ mod tests {
 
     #[test]
     fn fail() {
-        expect!["SEKS-NET-001 [HIGH] network.availabilityZones: 1 distinct zone(s) given (us-east-1a, us-east-1a); expected at least 2 distinct zones (EKS requires subnets in 2 AZs; 3 survive a zone loss). Fix: list 3 zones of the region, or leave network.availabilityZones out to use the first 3. Refs: none"].assert_eq(&run(&RULE, with(|s| s["network"] = json!({"availabilityZones": ["us-east-1a", "us-east-1a"]})), &[]));
-        expect!["SEKS-NET-001 [HIGH] network.availabilityZones[1]: eu-west-1b is not a zone of the provider region us-east-1; expected zones named us-east-1a, us-east-1b, .... Fix: use zones of us-east-1, or change the provider's region. Refs: none"].assert_eq(&run(&RULE, with(|s| s["network"] = json!({"availabilityZones": ["us-east-1a", "eu-west-1b"]})), &[]));
+        expect!["SEKS-NET-001 [HIGH] network.availabilityZones: 1 distinct zone(s) given (us-east-1a, us-east-1a); expected at least 2 distinct zones (EKS requires subnets in 2 AZs; 3 survive a zone loss). Fix: list 3 zones of the region, or leave network.availabilityZones out to use the first 3. Refs: EKS BPG networking/subnets, EKS BPG reliability/dataplane"].assert_eq(&run(&RULE, with(|s| s["network"] = json!({"availabilityZones": ["us-east-1a", "us-east-1a"]})), &[]));
+        expect!["SEKS-NET-001 [HIGH] network.availabilityZones[1]: eu-west-1b is not a zone of the provider region us-east-1; expected zones named us-east-1a, us-east-1b, .... Fix: use zones of us-east-1, or change the provider's region. Refs: EKS BPG networking/subnets, EKS BPG reliability/dataplane"].assert_eq(&run(&RULE, with(|s| s["network"] = json!({"availabilityZones": ["us-east-1a", "eu-west-1b"]})), &[]));
     }
 
     #[test]

@@ -15,7 +15,7 @@ pub(super) static META: RuleMeta = RuleMeta {
     severity: Severity::High,
     level: Level::Error,
     waivable: true,
-    refs: &[],
+    refs: &["EKS BPG networking/subnets"],
 };
 
 pub(super) struct Cidrs;
@@ -189,17 +189,17 @@ mod tests {
     #[test]
     fn fail() {
         expect![[r#"
-            SEKS-NET-002 [HIGH] network.vpcCidr: 10.0.0.0/8 is a /8: AWS VPCs are at most a /16; expected a block from /16 to /24. Fix: set network.vpcCidr to a /16 such as 10.0.0.0/16 (the default). Refs: none
-            SEKS-NET-002 [HIGH] network.podCidr: 100.64.0.0/24 is a /24: it holds only 256 addresses for all pods of the cluster; expected a block from /16 to /20 (a /20 holds 4096 pod addresses). Fix: set network.podCidr to a /16 such as 100.64.0.0/16 (the default). Refs: none"#]].assert_eq(&run(&RULE, with(|s| s["network"] = json!({"vpcCidr": "10.0.0.0/8", "podCidr": "100.64.0.0/24"})), &[]));
+            SEKS-NET-002 [HIGH] network.vpcCidr: 10.0.0.0/8 is a /8: AWS VPCs are at most a /16; expected a block from /16 to /24. Fix: set network.vpcCidr to a /16 such as 10.0.0.0/16 (the default). Refs: EKS BPG networking/subnets
+            SEKS-NET-002 [HIGH] network.podCidr: 100.64.0.0/24 is a /24: it holds only 256 addresses for all pods of the cluster; expected a block from /16 to /20 (a /20 holds 4096 pod addresses). Fix: set network.podCidr to a /16 such as 100.64.0.0/16 (the default). Refs: EKS BPG networking/subnets"#]].assert_eq(&run(&RULE, with(|s| s["network"] = json!({"vpcCidr": "10.0.0.0/8", "podCidr": "100.64.0.0/24"})), &[]));
         expect![[r#"
-            SEKS-NET-002 [HIGH] network.vpcCidr: 10.0.0.1/16 has bits set after its /16 prefix (the block is 10.0.0.0/16); expected the network address of the block. Fix: set network.vpcCidr to 10.0.0.0/16. Refs: none
-            SEKS-NET-002 [HIGH] network.podCidr: 0.0.0.0/0 is every IPv4 address, not a private network; expected a private block such as 100.64.0.0/16. Fix: set network.podCidr to 100.64.0.0/16. Refs: none"#]].assert_eq(&run(&RULE, with(|s| s["network"] = json!({"vpcCidr": "10.0.0.1/16", "podCidr": "0.0.0.0/0"})), &[]));
+            SEKS-NET-002 [HIGH] network.vpcCidr: 10.0.0.1/16 has bits set after its /16 prefix (the block is 10.0.0.0/16); expected the network address of the block. Fix: set network.vpcCidr to 10.0.0.0/16. Refs: EKS BPG networking/subnets
+            SEKS-NET-002 [HIGH] network.podCidr: 0.0.0.0/0 is every IPv4 address, not a private network; expected a private block such as 100.64.0.0/16. Fix: set network.podCidr to 100.64.0.0/16. Refs: EKS BPG networking/subnets"#]].assert_eq(&run(&RULE, with(|s| s["network"] = json!({"vpcCidr": "10.0.0.1/16", "podCidr": "0.0.0.0/0"})), &[]));
         expect![[r#"
-            SEKS-NET-002 [HIGH] network.vpcCidr: "10.0.0/16" is not an IPv4 CIDR; expected a block written a.b.c.d/n, such as 10.0.0.0/16. Fix: set network.vpcCidr to 10.0.0.0/16. Refs: none
-            SEKS-NET-002 [HIGH] network.podCidr: 8.8.0.0/16 is neither in 100.64.0.0/10 nor in a private (RFC 1918) range; expected a block inside 100.64.0.0/10 (recommended) or an RFC 1918 range. Fix: set network.podCidr to 100.64.0.0/16 (the default). Refs: none"#]].assert_eq(&run(&RULE, with(|s| s["network"] = json!({"vpcCidr": "10.0.0/16", "podCidr": "8.8.0.0/16"})), &[]));
-        expect!["SEKS-NET-002 [HIGH] network.vpcCidr: 100.64.0.0/16 is not in a private (RFC 1918) range; expected a block inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16. Fix: set network.vpcCidr to 10.0.0.0/16 (the default), or another private block. Refs: none"].assert_eq(&run(&RULE, with(|s| s["network"] = json!({"vpcCidr": "100.64.0.0/16"})), &[]));
-        expect!["SEKS-NET-002 [HIGH] network.podCidr: the pod CIDR 10.0.0.0/20 overlaps the VPC CIDR 10.0.0.0/16; expected a pod CIDR that shares no address with the VPC CIDR. Fix: set network.podCidr to 100.64.0.0/16, which never overlaps a private VPC block. Refs: none"].assert_eq(&run(&RULE, with(|s| s["network"] = json!({"vpcCidr": "10.0.0.0/16", "podCidr": "10.0.0.0/20"})), &[]));
-        expect!["SEKS-NET-002 [HIGH] network.podCidr: AWS does not add 192.168.0.0/16 to a VPC whose CIDR 10.0.0.0/16 is in 10.0.0.0/8, a different private range; expected a pod CIDR in 100.64.0.0/10, or in 10.0.0.0/8 like the VPC. Fix: set network.podCidr to 100.64.0.0/16 (the default). Refs: none"].assert_eq(&run(&RULE, with(|s| s["network"] = json!({"vpcCidr": "10.0.0.0/16", "podCidr": "192.168.0.0/16"})), &[]));
+            SEKS-NET-002 [HIGH] network.vpcCidr: "10.0.0/16" is not an IPv4 CIDR; expected a block written a.b.c.d/n, such as 10.0.0.0/16. Fix: set network.vpcCidr to 10.0.0.0/16. Refs: EKS BPG networking/subnets
+            SEKS-NET-002 [HIGH] network.podCidr: 8.8.0.0/16 is neither in 100.64.0.0/10 nor in a private (RFC 1918) range; expected a block inside 100.64.0.0/10 (recommended) or an RFC 1918 range. Fix: set network.podCidr to 100.64.0.0/16 (the default). Refs: EKS BPG networking/subnets"#]].assert_eq(&run(&RULE, with(|s| s["network"] = json!({"vpcCidr": "10.0.0/16", "podCidr": "8.8.0.0/16"})), &[]));
+        expect!["SEKS-NET-002 [HIGH] network.vpcCidr: 100.64.0.0/16 is not in a private (RFC 1918) range; expected a block inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16. Fix: set network.vpcCidr to 10.0.0.0/16 (the default), or another private block. Refs: EKS BPG networking/subnets"].assert_eq(&run(&RULE, with(|s| s["network"] = json!({"vpcCidr": "100.64.0.0/16"})), &[]));
+        expect!["SEKS-NET-002 [HIGH] network.podCidr: the pod CIDR 10.0.0.0/20 overlaps the VPC CIDR 10.0.0.0/16; expected a pod CIDR that shares no address with the VPC CIDR. Fix: set network.podCidr to 100.64.0.0/16, which never overlaps a private VPC block. Refs: EKS BPG networking/subnets"].assert_eq(&run(&RULE, with(|s| s["network"] = json!({"vpcCidr": "10.0.0.0/16", "podCidr": "10.0.0.0/20"})), &[]));
+        expect!["SEKS-NET-002 [HIGH] network.podCidr: AWS does not add 192.168.0.0/16 to a VPC whose CIDR 10.0.0.0/16 is in 10.0.0.0/8, a different private range; expected a pod CIDR in 100.64.0.0/10, or in 10.0.0.0/8 like the VPC. Fix: set network.podCidr to 100.64.0.0/16 (the default). Refs: EKS BPG networking/subnets"].assert_eq(&run(&RULE, with(|s| s["network"] = json!({"vpcCidr": "10.0.0.0/16", "podCidr": "192.168.0.0/16"})), &[]));
     }
 
     #[test]
@@ -222,7 +222,7 @@ mod tests {
                 Outcome::Deferred(_) => None,
             })
             .collect();
-        expect!["SEKS-NET-002 [HIGH] network.vpcCidr: (secret) has bits set after its /16 prefix (the block is (secret)); expected the network address of the block. Fix: set network.vpcCidr to (secret). Refs: none"].assert_eq(&text.join("\n"));
+        expect!["SEKS-NET-002 [HIGH] network.vpcCidr: (secret) has bits set after its /16 prefix (the block is (secret)); expected the network address of the block. Fix: set network.vpcCidr to (secret). Refs: EKS BPG networking/subnets"].assert_eq(&text.join("\n"));
         assert!(!text.join("").contains("10.9.0"));
     }
 

@@ -17,7 +17,7 @@ pub(super) static META: RuleMeta = RuleMeta {
     severity: Severity::High,
     level: Level::Error,
     waivable: false,
-    refs: &[],
+    refs: &["EKS BPG networking/custom-networking"],
 };
 
 pub(super) struct PodSubnets;
@@ -177,21 +177,21 @@ mod tests {
 
     #[test]
     fn fail() {
-        expect!["SEKS-NET-010 [HIGH] network.existingVpc.podSubnetIds: 2 pod subnet(s) for 3 node zone(s) (us-east-1a, us-east-1b, us-east-1c): zone(s) us-east-1c would get no ENIConfig, and their pods no IP address; expected exactly one pod subnet per node zone, in the order of network.availabilityZones. Fix: list one pod subnet for each of us-east-1a, us-east-1b, us-east-1c in network.existingVpc.podSubnetIds, or set network.availabilityZones to the zones of your pod subnets. Refs: none"].assert_eq(&run(
+        expect!["SEKS-NET-010 [HIGH] network.existingVpc.podSubnetIds: 2 pod subnet(s) for 3 node zone(s) (us-east-1a, us-east-1b, us-east-1c): zone(s) us-east-1c would get no ENIConfig, and their pods no IP address; expected exactly one pod subnet per node zone, in the order of network.availabilityZones. Fix: list one pod subnet for each of us-east-1a, us-east-1b, us-east-1c in network.existingVpc.podSubnetIds, or set network.availabilityZones to the zones of your pod subnets. Refs: EKS BPG networking/custom-networking"].assert_eq(&run(
             &RULE,
             with(|s| s["network"] = json!({"existingVpc": byo(json!({"podSubnetIds": ["subnet-0cccccccccccccccc", "subnet-0dddddddddddddddd"]}))})),
             &[],
         ));
-        expect!["SEKS-NET-010 [HIGH] network.existingVpc.podSubnetIds: 1 pod subnet(s) are given, but network.podCidr is null, so custom networking is off and pods would use the node subnets; expected podSubnetIds only with custom networking on. Fix: remove network.existingVpc.podSubnetIds, or remove `podCidr: null` to turn custom networking on. Refs: none"].assert_eq(&run(
+        expect!["SEKS-NET-010 [HIGH] network.existingVpc.podSubnetIds: 1 pod subnet(s) are given, but network.podCidr is null, so custom networking is off and pods would use the node subnets; expected podSubnetIds only with custom networking on. Fix: remove network.existingVpc.podSubnetIds, or remove `podCidr: null` to turn custom networking on. Refs: EKS BPG networking/custom-networking"].assert_eq(&run(
             &RULE,
             with(|s| s["network"] = json!({"podCidr": null, "existingVpc": byo(json!({"podSubnetIds": ["subnet-0cccccccccccccccc"]}))})),
             &[],
         ));
         expect![[r#"
-            SEKS-NET-010 [HIGH] network.existingVpc.vpcId: "vpc-prod" is not a VPC id; expected vpc- and 8 to 17 hex digits, e.g. vpc-0123456789abcdef0. Fix: set network.existingVpc.vpcId to the VPC's id (aws ec2 describe-vpcs). Refs: none
-            SEKS-NET-010 [HIGH] network.existingVpc.nodeSubnetIds: 1 node subnet(s) given; expected at least 2 private subnets in different zones (EKS needs subnets in 2 zones). Fix: add a private subnet of another zone to network.existingVpc.nodeSubnetIds. Refs: none
-            SEKS-NET-010 [HIGH] network.existingVpc.endpointSubnetIds[1]: "subnet-0aaaaaaaaaaaaaaaa" is listed twice (also at network.existingVpc.endpointSubnetIds[0]); expected each subnet once. Fix: remove network.existingVpc.endpointSubnetIds[1]. Refs: none
-            SEKS-NET-010 [HIGH] network.existingVpc.endpointSubnetIds[2]: "sn-1" is not a subnet id; expected subnet- and 8 to 17 hex digits, e.g. subnet-0123456789abcdef0. Fix: set network.existingVpc.endpointSubnetIds[2] to the subnet's id (aws ec2 describe-subnets). Refs: none"#]].assert_eq(&run(
+            SEKS-NET-010 [HIGH] network.existingVpc.vpcId: "vpc-prod" is not a VPC id; expected vpc- and 8 to 17 hex digits, e.g. vpc-0123456789abcdef0. Fix: set network.existingVpc.vpcId to the VPC's id (aws ec2 describe-vpcs). Refs: EKS BPG networking/custom-networking
+            SEKS-NET-010 [HIGH] network.existingVpc.nodeSubnetIds: 1 node subnet(s) given; expected at least 2 private subnets in different zones (EKS needs subnets in 2 zones). Fix: add a private subnet of another zone to network.existingVpc.nodeSubnetIds. Refs: EKS BPG networking/custom-networking
+            SEKS-NET-010 [HIGH] network.existingVpc.endpointSubnetIds[1]: "subnet-0aaaaaaaaaaaaaaaa" is listed twice (also at network.existingVpc.endpointSubnetIds[0]); expected each subnet once. Fix: remove network.existingVpc.endpointSubnetIds[1]. Refs: EKS BPG networking/custom-networking
+            SEKS-NET-010 [HIGH] network.existingVpc.endpointSubnetIds[2]: "sn-1" is not a subnet id; expected subnet- and 8 to 17 hex digits, e.g. subnet-0123456789abcdef0. Fix: set network.existingVpc.endpointSubnetIds[2] to the subnet's id (aws ec2 describe-subnets). Refs: EKS BPG networking/custom-networking"#]].assert_eq(&run(
             &RULE,
             with(|s| {
                 s["network"] = json!({"existingVpc": {

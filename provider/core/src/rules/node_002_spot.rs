@@ -9,7 +9,7 @@ pub(super) static META: RuleMeta = RuleMeta {
     severity: Severity::Medium,
     level: Level::Error,
     waivable: true,
-    refs: &["EKS Best Practices: Spot diversification"],
+    refs: &["EKS BPG autoscaling/cluster-autoscaler"],
 };
 
 pub(super) struct Spot;
@@ -58,7 +58,7 @@ mod tests {
 
     #[test]
     fn fail() {
-        expect![[r#"SEKS-NODE-002 [MEDIUM] nodeGroups[1].instanceTypes: a SPOT group with 1 instance type(s) (m7i.large) loses all nodes when that pool is reclaimed; expected at least 2 instance types of the same architecture and size. Fix: add a similar type to nodeGroups[1].instanceTypes, e.g. ["m7g.large", "m6g.large"]. Refs: EKS Best Practices: Spot diversification"#]].assert_eq(&run(&RULE, with(|s| s["nodeGroups"][1]["capacityType"] = "SPOT".into()), &[]));
+        expect![[r#"SEKS-NODE-002 [MEDIUM] nodeGroups[1].instanceTypes: a SPOT group with 1 instance type(s) (m7i.large) loses all nodes when that pool is reclaimed; expected at least 2 instance types of the same architecture and size. Fix: add a similar type to nodeGroups[1].instanceTypes, e.g. ["m7g.large", "m6g.large"]. Refs: EKS BPG autoscaling/cluster-autoscaler"#]].assert_eq(&run(&RULE, with(|s| s["nodeGroups"][1]["capacityType"] = "SPOT".into()), &[]));
     }
 
     #[test]

@@ -12,7 +12,7 @@ pub(super) static META: RuleMeta = RuleMeta {
     severity: Severity::High,
     level: Level::Error,
     waivable: true,
-    refs: &["CKV_AWS_341"],
+    refs: &["CKV_AWS_341", "EKS BPG security/iam"],
 };
 
 pub(super) struct HopLimit;
@@ -55,7 +55,7 @@ mod tests {
 
     #[test]
     fn fail() {
-        expect!["SEKS-NODE-003 [HIGH] nodeGroups[1].imdsHopLimit: the hop limit is 3; expected 1 or 2 (IMDSv2 tokens are always required). Fix: set nodeGroups[1].imdsHopLimit to 2, or 1 if no pod needs instance metadata. Refs: CKV_AWS_341"].assert_eq(&run(&RULE, with(|s| s["nodeGroups"][1]["imdsHopLimit"] = 3.into()), &[]));
+        expect!["SEKS-NODE-003 [HIGH] nodeGroups[1].imdsHopLimit: the hop limit is 3; expected 1 or 2 (IMDSv2 tokens are always required). Fix: set nodeGroups[1].imdsHopLimit to 2, or 1 if no pod needs instance metadata. Refs: CKV_AWS_341, EKS BPG security/iam"].assert_eq(&run(&RULE, with(|s| s["nodeGroups"][1]["imdsHopLimit"] = 3.into()), &[]));
     }
 
     #[test]

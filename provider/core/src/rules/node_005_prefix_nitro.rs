@@ -8,7 +8,7 @@ pub(super) static META: RuleMeta = RuleMeta {
     severity: Severity::High,
     level: Level::Error,
     waivable: false,
-    refs: &[],
+    refs: &["EKS BPG networking/prefix-mode_linux"],
 };
 
 pub(super) struct PrefixNitro;
@@ -71,7 +71,7 @@ mod tests {
 
     #[test]
     fn fail() {
-        expect!["SEKS-NODE-005 [HIGH] nodeGroups[1].instanceTypes: m4.large, t2.large not Nitro-based, but prefix delegation is on; expected Nitro instance types (m5 and newer, c5, r5, t3, Graviton, ...). Fix: replace them in nodeGroups[1].instanceTypes, or set network.prefixDelegation to false. Refs: none"].assert_eq(&run(&RULE, with(|s| s["nodeGroups"][1]["instanceTypes"] = json!(["m4.large", "t2.large"])), &[]));
+        expect!["SEKS-NODE-005 [HIGH] nodeGroups[1].instanceTypes: m4.large, t2.large not Nitro-based, but prefix delegation is on; expected Nitro instance types (m5 and newer, c5, r5, t3, Graviton, ...). Fix: replace them in nodeGroups[1].instanceTypes, or set network.prefixDelegation to false. Refs: EKS BPG networking/prefix-mode_linux"].assert_eq(&run(&RULE, with(|s| s["nodeGroups"][1]["instanceTypes"] = json!(["m4.large", "t2.large"])), &[]));
     }
 
     #[test]

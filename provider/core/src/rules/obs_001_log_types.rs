@@ -9,7 +9,7 @@ pub(super) static META: RuleMeta = RuleMeta {
     severity: Severity::Medium,
     level: Level::Error,
     waivable: true,
-    refs: &["CIS 2.1.1", "CKV_AWS_37", "AVD-AWS-0038"],
+    refs: &["CIS 2.1.1", "CKV_AWS_37", "AVD-AWS-0038", "EKS BPG security/detective"],
 };
 
 /// The retention values CloudWatch Logs accepts.
@@ -81,9 +81,9 @@ mod tests {
     #[test]
     fn fail() {
         expect![[r#"
-            SEKS-OBS-001 [MEDIUM] logging.types: "sched" is not an EKS log type; expected a subset of api, audit, authenticator, controllerManager, scheduler. Fix: remove it; leave logging.types out to get all five. Refs: CIS 2.1.1, CKV_AWS_37, AVD-AWS-0038
-            SEKS-OBS-001 [MEDIUM] logging.types: the log types authenticator, controllerManager, scheduler are off; expected all five control-plane log types. Fix: leave logging.types out, or list all five. Refs: CIS 2.1.1, CKV_AWS_37, AVD-AWS-0038
-            SEKS-OBS-001 [MEDIUM] logging.retentionDays: 10 days is not a retention CloudWatch Logs accepts; expected one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653. Fix: use 90 (the default) or 365. Refs: CIS 2.1.1, CKV_AWS_37, AVD-AWS-0038"#]].assert_eq(&run(&RULE, with(|s| s["logging"] = json!({"types": ["api", "audit", "sched"], "retentionDays": 10})), &[]));
+            SEKS-OBS-001 [MEDIUM] logging.types: "sched" is not an EKS log type; expected a subset of api, audit, authenticator, controllerManager, scheduler. Fix: remove it; leave logging.types out to get all five. Refs: CIS 2.1.1, CKV_AWS_37, AVD-AWS-0038, EKS BPG security/detective
+            SEKS-OBS-001 [MEDIUM] logging.types: the log types authenticator, controllerManager, scheduler are off; expected all five control-plane log types. Fix: leave logging.types out, or list all five. Refs: CIS 2.1.1, CKV_AWS_37, AVD-AWS-0038, EKS BPG security/detective
+            SEKS-OBS-001 [MEDIUM] logging.retentionDays: 10 days is not a retention CloudWatch Logs accepts; expected one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653. Fix: use 90 (the default) or 365. Refs: CIS 2.1.1, CKV_AWS_37, AVD-AWS-0038, EKS BPG security/detective"#]].assert_eq(&run(&RULE, with(|s| s["logging"] = json!({"types": ["api", "audit", "sched"], "retentionDays": 10})), &[]));
     }
 
     #[test]

@@ -9,7 +9,7 @@ pub(super) static META: RuleMeta = RuleMeta {
     severity: Severity::Medium,
     level: Level::Warning,
     waivable: true,
-    refs: &[],
+    refs: &["EKS BPG reliability/dataplane"],
 };
 
 pub(super) struct ThreeAzs;
@@ -57,7 +57,7 @@ mod tests {
 
     #[test]
     fn fail() {
-        expect!["SEKS-REL-001 [MEDIUM] network.availabilityZones: only 2 zones are used (us-east-1a, us-east-1b): losing one takes half of the nodes and leaves EKS a single zone; expected 3 zones (EKS Best Practices: spread nodes over three AZs). Fix: add a third zone of us-east-1 to network.availabilityZones, or leave it out to use the first 3. Refs: none"].assert_eq(&run(&RULE, with(|s| s["network"] = json!({"availabilityZones": ["us-east-1a", "us-east-1b"]})), &[]));
+        expect!["SEKS-REL-001 [MEDIUM] network.availabilityZones: only 2 zones are used (us-east-1a, us-east-1b): losing one takes half of the nodes and leaves EKS a single zone; expected 3 zones (EKS Best Practices: spread nodes over three AZs). Fix: add a third zone of us-east-1 to network.availabilityZones, or leave it out to use the first 3. Refs: EKS BPG reliability/dataplane"].assert_eq(&run(&RULE, with(|s| s["network"] = json!({"availabilityZones": ["us-east-1a", "us-east-1b"]})), &[]));
     }
 
     #[test]

@@ -10,7 +10,7 @@ pub(super) static META: RuleMeta = RuleMeta {
     severity: Severity::Low,
     level: Level::Warning,
     waivable: true,
-    refs: &[],
+    refs: &["EKS BPG networking/subnets"],
 };
 
 pub(super) struct SingleNat;
@@ -51,7 +51,7 @@ mod tests {
 
     #[test]
     fn fail() {
-        expect![[r#"SEKS-REL-002 [LOW] network.natGateways: natGateways is "single": when its zone fails, nodes in every zone lose internet egress; expected "perAz" (one NAT per zone), or "none" (private, through VPC endpoints). Fix: set network.natGateways to perAz, or to none if the nodes only call AWS APIs. Refs: none"#]].assert_eq(&run(&RULE, with(|s| s["network"] = json!({"natGateways": "single"})), &[]));
+        expect![[r#"SEKS-REL-002 [LOW] network.natGateways: natGateways is "single": when its zone fails, nodes in every zone lose internet egress; expected "perAz" (one NAT per zone), or "none" (private, through VPC endpoints). Fix: set network.natGateways to perAz, or to none if the nodes only call AWS APIs. Refs: EKS BPG networking/subnets"#]].assert_eq(&run(&RULE, with(|s| s["network"] = json!({"natGateways": "single"})), &[]));
     }
 
     #[test]
