@@ -11,6 +11,9 @@ mod facts;
 pub use apply::{is_existing, ApplyError, Progress};
 
 mod ctx;
+pub mod errors;
+mod identity;
+pub use identity::Caller;
 mod drift;
 mod ec2;
 mod import;
@@ -200,28 +203,6 @@ impl Aws {
             b = b.interceptor(readonly::ReadOnly);
         }
         aws_sdk_cloudwatchlogs::Client::from_conf(b.retry_classifier(retry::ThrottleWatch).build())
-    }
-
-    /// The account id of the caller (STS GetCallerIdentity).
-    pub async fn caller_account(&self) -> Result<String, ExecError> {
-        let out = self
-            .sts()
-            .get_caller_identity()
-            .send()
-            .await
-            .map_err(|e| ExecError::CallerIdentity(aws_sdk_sts::error::DisplayErrorContext(e).to_string()))?;
-        out.account.ok_or(ExecError::MissingAccount)
-    }
-
-    /// Check the caller's account against `allowedAccountIds`.
-    pub async fn validate_account(&self, allowed: Option<&[String]>) -> Result<String, ExecError> {
-        let account = self.caller_account().await?;
-        if let Some(allowed) = allowed {
-            if !allowed.iter().any(|a| a == &account) {
-                return Err(ExecError::AccountNotAllowed { account, allowed: allowed.join(", ") });
-            }
-        }
-        Ok(account)
     }
 }
 

@@ -268,12 +268,13 @@ impl Inner {
             )]));
         };
         let aws = Aws::new(&cfg, &region).await;
-        let account = if cfg.skip_credentials_validation == Some(true) {
+        let caller = if cfg.skip_credentials_validation == Some(true) {
             None
         } else {
-            Some(aws.validate_account(cfg.allowed_account_ids.as_deref()).await?)
+            Some(aws.caller(cfg.allowed_account_ids.as_deref()).await?)
         };
-        *self.configured.write().await = Some(Arc::new(Configured { config: cfg, region, account, aws }));
+        let account = caller.as_ref().map(|c| c.account.clone());
+        *self.configured.write().await = Some(Arc::new(Configured { config: cfg, region, account, caller, aws }));
         Ok(pulumirpc::ConfigureResponse {
             accept_secrets: true,
             supports_preview: true,

@@ -146,4 +146,8 @@ pub struct PolicyReport {
     pub deferred: Vec<String>,
     /// Waived rules, as `RULE-ID path: reason`.
     pub waived: Vec<String>,
+    /// The IAM principals with cluster-wide admin rights (the deployer's access entry and every
+    /// ClusterAdmin access entry). Empty: nobody can administer the cluster (SEKS-IAM-030).
+    #[serde(default)]
+    pub admins: Vec<String>,
 }

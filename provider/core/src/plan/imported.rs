@@ -217,6 +217,8 @@ pub fn inputs_from(o: &ObservedCluster, region: &str) -> ClusterArgs {
                 .map(|(p, policy, ns)| AccessEntry { principal_arn: p.clone(), access_policy: access_policy(policy), namespaces: (!ns.is_empty()).then(|| ns.clone()) })
                 .collect()
         }),
+        // An imported cluster keeps the access it has: its entries are `accessEntries` above.
+        deployer_admin: Some(crate::model::DeployerAdmin { enabled: Some(false), principal_arn: None }),
         permissions_boundary: None,
         tags: (!tags.is_empty()).then_some(tags),
         policy: None,
@@ -265,7 +267,9 @@ mod tests {
         let j = serde_json::json!({
             "clusterName": "prod", "kubernetesVersion": "1.34", "tags": {"team": "platform"},
             "network": {"extraEndpoints": ["ssm"]},
-            "nodeGroups": [{"name": "general", "instanceTypes": ["m7g.large"]}]
+            "nodeGroups": [{"name": "general", "instanceTypes": ["m7g.large"]}],
+            // Import adds no access: the entries it found are its accessEntries.
+            "deployerAdmin": {"enabled": false}
         });
         let want = serde_json::from_value::<ClusterArgs>(j).expect("spec").with_defaults(Autoname::Disabled, Some("us-east-1"));
         assert_eq!(serde_json::to_value(&got).expect("json"), serde_json::to_value(&want).expect("json"));

@@ -38,6 +38,7 @@ mod cp_006_cluster_name;
 mod iam_010_irsa_subjects;
 mod iam_011_role_policies;
 mod iam_020_access_entries;
+mod iam_030_no_admin;
 mod net_001_azs;
 mod net_002_cidrs;
 mod net_003_vpc_source;
@@ -294,7 +295,7 @@ pub fn catalogue() -> &'static [&'static dyn Rule] {
     &CATALOGUE
 }
 
-static CATALOGUE: [&dyn Rule; 42] = [
+static CATALOGUE: [&dyn Rule; 43] = [
     &aws_net_011_existing_subnets::RULE,
     &aws_net_012_zones::RULE,
     &aws_node_014_pinned_ami_arch::RULE,
@@ -316,6 +317,7 @@ static CATALOGUE: [&dyn Rule; 42] = [
         &iam_010_irsa_subjects::RULE,
         &iam_011_role_policies::RULE,
         &iam_020_access_entries::RULE,
+        &iam_030_no_admin::RULE,
         &net_001_azs::RULE,
         &net_002_cidrs::RULE,
         &net_003_vpc_source::RULE,

@@ -45,6 +45,8 @@ pub struct Configured {
     pub region: String,
     /// The account id, when STS was called.
     pub account: Option<String>,
+    /// The deploying caller (STS GetCallerIdentity), when STS was called.
+    pub caller: Option<secure_eks_executor::Caller>,
     /// The AWS session.
     pub aws: Aws,
 }
