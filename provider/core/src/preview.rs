@@ -94,5 +94,6 @@ pub fn create_outputs(
         out.entry(k.to_string()).or_insert_with(|| unknown(kind));
     }
     out.insert("kubeconfig".into(), Value::Secret(Box::new(unknown(UnknownKind::String))));
+    out.insert("kubeconfigJson".into(), Value::Secret(Box::new(unknown(UnknownKind::String))));
     out
 }

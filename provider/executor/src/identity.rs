@@ -49,3 +49,21 @@ impl Aws {
         Ok(Caller { account, arn, principal })
     }
 }
+
+impl Aws {
+    /// The API endpoint and CA bundle of cluster `name` (EKS DescribeCluster), for a kubeconfig.
+    pub async fn cluster_access(&self, name: &str) -> Result<(String, String), ExecError> {
+        let out = self
+            .eks()
+            .describe_cluster()
+            .name(name)
+            .send()
+            .await
+            .map_err(|e| ExecError::Lookup(format!("eks:DescribeCluster failed: {}", crate::errors::describe(&e))))?;
+        let c = out.cluster.ok_or_else(|| ExecError::Lookup(format!("eks:DescribeCluster returned no cluster {name}")))?;
+        match (c.endpoint, c.certificate_authority.and_then(|a| a.data)) {
+            (Some(e), Some(ca)) => Ok((e, ca)),
+            _ => Err(ExecError::Lookup(format!("cluster {name} has no API endpoint yet (it is still being created)\nFix: wait until the cluster is ACTIVE, then call getKubeconfig again"))),
+        }
+    }
+}

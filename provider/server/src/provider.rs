@@ -434,7 +434,16 @@ impl ResourceProvider for SecureEksProvider {
         &self,
         request: Request<pulumirpc::InvokeRequest>,
     ) -> std::result::Result<Response<pulumirpc::InvokeResponse>, Status> {
-        not_served(&format!("the function {:?} (the schema has no functions)", request.get_ref().tok))
+        if request.get_ref().tok != secure_eks_core::kubeconfig::GET_KUBECONFIG_TOKEN {
+            return not_served(&format!("the function {:?} (the schema has one function, {})", request.get_ref().tok, secure_eks_core::kubeconfig::GET_KUBECONFIG_TOKEN));
+        }
+        let req = request.into_inner();
+        self.run("Invoke", move |inner| async move {
+            let args = wire::from_opt_struct(req.args.as_ref())?;
+            let result = lifecycle::get_kubeconfig(inner.configured().await.as_deref(), &args).await?;
+            Ok(pulumirpc::InvokeResponse { r#return: Some(wire::to_struct(&result)), failures: vec![] })
+        })
+        .await
     }
 
     async fn check(

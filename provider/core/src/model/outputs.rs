@@ -73,6 +73,10 @@ pub struct ClusterOutputs {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("secret" = true))]
     pub kubeconfig: Option<String>,
+    /// The same kubeconfig as JSON. Secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("secret" = true))]
+    pub kubeconfig_json: Option<String>,
     /// What the preview-time policy found.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy_report: Option<PolicyReport>,

@@ -16,6 +16,7 @@
 
 mod apply;
 mod checks;
+mod kubeconfig;
 mod read;
 mod state;
 mod timeout;
@@ -30,6 +31,7 @@ use crate::errors::ProviderError;
 
 pub use apply::{create, delete, update};
 pub use checks::{check, preview_create, preview_update, CheckOutcome};
+pub use kubeconfig::get_kubeconfig;
 pub use read::{read, Read};
 pub use state::{diff, DiffOutcome};
 pub use timeout::{Op, Timeout};
