@@ -28,7 +28,16 @@ impl Aws {
             .get_caller_identity()
             .send()
             .await
-            .map_err(|e| ExecError::CallerIdentity(crate::errors::describe(&e)))?;
+            .map_err(|e| {
+                use crate::errors::{describe, kind_of, Kind};
+                // The SDK's chain reports a profile that does not exist as "no credentials".
+                ExecError::CallerIdentity(match (kind_of(&e), &self.profile) {
+                    (Kind::NoCredentials | Kind::UnknownProfile, Some(p)) => format!(
+                        "the AWS profile {p:?} gave no credentials: it is not defined in the AWS config files (AWS_CONFIG_FILE or ~/.aws/config, ~/.aws/credentials), or it holds none\nFix: set secure-eks:profile to a profile that exists (`aws configure list-profiles`), or sign in to it (`aws sso login --profile {p}`)"
+                    ),
+                    _ => describe(&e),
+                })
+            })?;
         let account = out.account.ok_or(ExecError::MissingAccount)?;
         if let Some(allowed) = allowed {
             if !allowed.iter().any(|a| a == &account) {

@@ -48,7 +48,7 @@ pub enum ExecError {
     #[error("STS GetCallerIdentity returned no account id")]
     MissingAccount,
     /// The credentials belong to an account the config does not allow.
-    #[error("the credentials belong to account {account}, which is not in allowedAccountIds ({allowed}); fix: use credentials for an allowed account or add it to secure-eks:allowedAccountIds")]
+    #[error("the credentials belong to account {account}, which is not in allowedAccountIds ({allowed})\nFix: use credentials for an allowed account (another profile or role), or add the account to secure-eks:allowedAccountIds")]
     AccountNotAllowed {
         /// The caller's account.
         account: String,
@@ -65,6 +65,8 @@ pub struct Aws {
     endpoints: BTreeMap<String, String>,
     /// Clients refuse every non-read operation ([`Aws::read_only`]).
     read_only: bool,
+    /// The profile the provider config names, for error messages.
+    profile: Option<String>,
 }
 
 impl std::fmt::Debug for Aws {
@@ -115,7 +117,7 @@ impl Aws {
                 .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(provider))
                 .build();
         }
-        Aws { sdk, endpoints, read_only: false }
+        Aws { sdk, endpoints, read_only: false, profile: cfg.profile.clone() }
     }
 
     /// The endpoint override for a service, if any.
