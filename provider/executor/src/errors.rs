@@ -57,6 +57,26 @@ fn walk(e: &(dyn Error + 'static)) -> Chain {
         }
         cur = err.source();
     }
+    // A modeled error (e.g. `ResourceNotFoundException`) carries no ErrorMetadata link: its
+    // Display is `Name: message` or `Name [Code]: message`.
+    if c.code.is_none() {
+        for t in &c.texts {
+            let (head, rest) = match t.split_once(": ") {
+                Some((h, r)) => (h, Some(r)),
+                None => (t.as_str(), None),
+            };
+            let (name, bracket) = match head.split_once(" [") {
+                Some((n, b)) => (n, b.strip_suffix(']')),
+                None => (head, None),
+            };
+            let looks_like_code = |s: &str| s.len() > 3 && s.starts_with(|ch: char| ch.is_ascii_uppercase()) && s.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '.');
+            if looks_like_code(name) && (name.ends_with("Exception") || bracket.is_some()) {
+                c.code = Some(bracket.filter(|b| looks_like_code(b)).unwrap_or(name).to_string());
+                c.message = rest.map(String::from);
+                break;
+            }
+        }
+    }
     c
 }
 
@@ -143,7 +163,7 @@ pub fn describe(e: &(dyn Error + 'static)) -> String {
         Kind::Other => match (&c.code, message.is_empty()) {
             (Some(code), false) => (format!("{code}: {message}"), "see the message; `pulumi up -v=9 --logtostderr` shows the full error chain".to_string()),
             (Some(code), true) => (code.clone(), "`pulumi up -v=9 --logtostderr` shows the full error chain".to_string()),
-            (None, _) => (c.texts.join(": "), "`pulumi up -v=9 --logtostderr` shows the full error chain".to_string()),
+            (None, _) => (cause(&c), "`pulumi up -v=9 --logtostderr` shows the full error chain".to_string()),
         },
     };
     format!("{what}\nFix: {fix}")
@@ -187,6 +207,11 @@ mod tests {
         assert_eq!(kind_of(&service("InvalidClientTokenId", "The security token included in the request is invalid.")), Kind::BadCredentials);
         assert_eq!(kind_of(&service("ThrottlingException", "Rate exceeded")), Kind::Throttled);
         assert_eq!(kind_of(&service("ResourceInUseException", "busy")), Kind::Other);
+        // Modeled errors: no ErrorMetadata link, the code is in their Display.
+        let modeled = Wrap("service error", Some(Box::new(Wrap("AccessDeniedException: User: x is not authorized to perform: eks:DescribeCluster", None))));
+        assert_eq!(kind_of(&modeled), Kind::AccessDenied);
+        let iam = Wrap("service error", Some(Box::new(Wrap("NoSuchEntityException [NoSuchEntity]: The role with name x cannot be found.", None))));
+        assert_eq!(describe(&iam).lines().next(), Some("NoSuchEntity: The role with name x cannot be found."));
         let refused = Wrap("dispatch failure", Some(Box::new(Wrap("io error", Some(Box::new(Wrap("tcp connect error: Connection refused (os error 111)", None)))))));
         assert_eq!(kind_of(&refused), Kind::Unreachable);
         assert!(describe(&refused).starts_with("the AWS endpoint could not be reached (tcp connect error: Connection refused (os error 111))"), "{}", describe(&refused));

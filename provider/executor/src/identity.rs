@@ -60,18 +60,17 @@ impl Aws {
 }
 
 impl Aws {
-    /// The API endpoint and CA bundle of cluster `name` (EKS DescribeCluster), for a kubeconfig.
-    pub async fn cluster_access(&self, name: &str) -> Result<(String, String), ExecError> {
-        let out = self
-            .eks()
-            .describe_cluster()
-            .name(name)
-            .send()
-            .await
-            .map_err(|e| ExecError::Lookup(format!("eks:DescribeCluster failed: {}", crate::errors::describe(&e))))?;
-        let c = out.cluster.ok_or_else(|| ExecError::Lookup(format!("eks:DescribeCluster returned no cluster {name}")))?;
+    /// The API endpoint and CA bundle of cluster `name` (EKS DescribeCluster), for a kubeconfig;
+    /// `None` when there is no such cluster.
+    pub async fn cluster_access(&self, name: &str) -> Result<Option<(String, String)>, ExecError> {
+        let out = match self.eks().describe_cluster().name(name).send().await {
+            Ok(o) => o,
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => return Ok(None),
+            Err(e) => return Err(ExecError::Lookup(format!("eks:DescribeCluster failed: {}", crate::errors::describe(&e)))),
+        };
+        let Some(c) = out.cluster else { return Ok(None) };
         match (c.endpoint, c.certificate_authority.and_then(|a| a.data)) {
-            (Some(e), Some(ca)) => Ok((e, ca)),
+            (Some(e), Some(ca)) => Ok(Some((e, ca))),
             _ => Err(ExecError::Lookup(format!("cluster {name} has no API endpoint yet (it is still being created)\nFix: wait until the cluster is ACTIVE, then call getKubeconfig again"))),
         }
     }

@@ -440,7 +440,7 @@ impl ResourceProvider for SecureEksProvider {
         let req = request.into_inner();
         self.run("Invoke", move |inner| async move {
             let args = wire::from_opt_struct(req.args.as_ref())?;
-            let result = lifecycle::get_kubeconfig(inner.configured().await.as_deref(), &args).await?;
+            let result = lifecycle::get_kubeconfig(inner.configured().await.as_deref(), &args, req.preview).await?;
             Ok(pulumirpc::InvokeResponse { r#return: Some(wire::to_struct(&result)), failures: vec![] })
         })
         .await

@@ -102,6 +102,19 @@ fn the_deployer_is_cluster_admin_with_a_kubeconfig_that_works_and_one_input_turn
         format!("yaml {0} Bearer k8s-aws-v1.fake\njson {0} Bearer k8s-aws-v1.fake\n{get_token}\n{get_token}", endpoint.trim().trim_end_matches('/')),
     );
 
+    // getKubeconfig: another team's stack gets the same cluster for its own identity, a secret too.
+    let other = Workspace::new("tests/e2e/dayone-kubeconfig");
+    other.init_stack_quick(&emu.endpoints());
+    assert_eq!(other.pulumi(&["config", "set", "clusterName", &name]).code, Some(0));
+    let r = other.pulumi(&["up", "--yes", "--non-interactive", "--skip-preview"]);
+    assert_eq!(r.code, Some(0), "{}", r.out);
+    assert!(other.pulumi(&["stack", "output", "teamBKubeconfig"]).out.contains("[secret]"));
+    let team_b: serde_json::Value = serde_json::from_str(other.pulumi(&["stack", "output", "teamBKubeconfig", "--show-secrets"]).out.trim()).unwrap();
+    let exec = &team_b["users"][0]["user"]["exec"];
+    assert_eq!(exec["args"][9], "arn:aws:iam::123456789012:role/team-b", "{team_b}");
+    assert_eq!(exec["env"], serde_json::json!([{"name": "AWS_PROFILE", "value": "team-b"}]), "{team_b}");
+    assert_eq!(team_b["clusters"][0]["cluster"]["server"], endpoint.trim(), "{team_b}");
+
     let again = ws.pulumi(&["preview", "--non-interactive", "--expect-no-changes"]);
     assert_eq!(again.code, Some(0), "a second preview shows changes:\n{}", again.out);
 
