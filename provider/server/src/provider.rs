@@ -287,7 +287,11 @@ impl Inner {
     async fn create(&self, req: pulumirpc::CreateRequest) -> Result<pulumirpc::CreateResponse> {
         let props = wire::from_opt_struct(req.properties.as_ref())?;
         let (id, outputs) = if req.preview {
-            (String::new(), lifecycle::preview_create(self.configured().await.as_deref(), &props)?)
+            let configured = self.configured().await;
+            for line in lifecycle::what_up_does(configured.as_deref(), &req.urn, &props, None) {
+                self.engine.info(&req.urn, line).await;
+            }
+            (String::new(), lifecycle::preview_create(configured.as_deref(), &props)?)
         } else {
             lifecycle::create(&self.run_for(&req.urn, lifecycle::Op::Create, req.timeout).await?, &props).await?
         };
@@ -298,7 +302,12 @@ impl Inner {
         let news = wire::from_opt_struct(req.news.as_ref())?;
         let olds = wire::from_opt_struct(req.olds.as_ref())?;
         let outputs = if req.preview {
-            lifecycle::preview_update(self.configured().await.as_deref(), &news, olds)?
+            let configured = self.configured().await;
+            let old_inputs = if req.old_inputs.is_some() { wire::from_opt_struct(req.old_inputs.as_ref())? } else { olds.clone() };
+            for line in lifecycle::what_up_does(configured.as_deref(), &req.urn, &news, Some((&old_inputs, &olds))) {
+                self.engine.info(&req.urn, line).await;
+            }
+            lifecycle::preview_update(configured.as_deref(), &news, olds)?
         } else {
             let old_inputs = wire::from_opt_struct(req.old_inputs.as_ref())?;
             lifecycle::update(&self.run_for(&req.urn, lifecycle::Op::Update, req.timeout).await?, &news, &olds, old_inputs).await?

@@ -77,6 +77,8 @@ fn the_deployer_is_cluster_admin_with_a_kubeconfig_that_works_and_one_input_turn
     let preview = ws.pulumi(&["preview", "--non-interactive", "--diff"]);
     assert_eq!(preview.code, Some(0), "{}", preview.out);
     assert!(preview.out.contains(DEPLOYER), "the preview does not name the deployer:\n{}", preview.out);
+    // ... and what `up` will make in AWS.
+    assert!(preview.out.contains("`pulumi up` will create ") && preview.out.contains(" AWS resources for cluster ") && preview.out.contains("1 access entry"), "{}", preview.out);
 
     let up = ws.pulumi(&["up", "--yes", "--non-interactive", "--skip-preview"]);
     assert_eq!(up.code, Some(0), "up failed:\n{}", up.out);
@@ -123,6 +125,7 @@ fn the_deployer_is_cluster_admin_with_a_kubeconfig_that_works_and_one_input_turn
     let off = ws.pulumi(&["preview", "--non-interactive"]);
     assert_eq!(off.code, Some(0), "{}", off.out);
     assert!(off.out.contains("SEKS-IAM-030"), "no warning for a cluster without admin:\n{}", off.out);
+    assert!(off.out.contains("`pulumi up` will delete 1 AWS resources of cluster") && off.out.contains("deletes access entry access/deployer"), "{}", off.out);
     let up = ws.pulumi(&["up", "--yes", "--non-interactive", "--skip-preview"]);
     assert_eq!(up.code, Some(0), "up failed:\n{}", up.out);
     assert_eq!(access(&emu, &name).trim(), "", "the deployer's entry is still there");

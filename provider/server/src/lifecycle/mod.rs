@@ -17,6 +17,7 @@
 mod apply;
 mod checks;
 mod kubeconfig;
+mod preview_notes;
 mod read;
 mod state;
 mod timeout;
@@ -32,6 +33,7 @@ use crate::errors::ProviderError;
 pub use apply::{create, delete, update};
 pub use checks::{check, preview_create, preview_update, CheckOutcome};
 pub use kubeconfig::get_kubeconfig;
+pub use preview_notes::what_up_does;
 pub use read::{read, Read};
 pub use state::{diff, DiffOutcome};
 pub use timeout::{Op, Timeout};
