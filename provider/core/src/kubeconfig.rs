@@ -57,6 +57,10 @@ pub struct GetKubeconfigResult {
     pub kubeconfig_json: String,
 }
 
+impl crate::codec::SecretFields for GetKubeconfigArgs {
+    const SECRET_FIELDS: &'static [&'static str] = &[];
+}
+
 /// The exec arguments of `aws eks get-token`.
 fn args(name: &str, region: &str, auth: &KubeconfigAuth) -> Vec<String> {
     let mut a: Vec<String> = ["eks", "get-token", "--cluster-name", name, "--region", region, "--output", "json"].iter().map(|s| s.to_string()).collect();
@@ -123,8 +127,4 @@ mod tests {
         let plain = kubeconfig_yaml("demo", "eu-west-1", "https://x", "Q0E=", &KubeconfigAuth::default());
         assert!(!plain.contains("env:") && !plain.contains("--role-arn"), "{plain}");
     }
-}
-
-impl crate::codec::SecretFields for GetKubeconfigArgs {
-    const SECRET_FIELDS: &'static [&'static str] = &[];
 }
