@@ -7,6 +7,7 @@ from . import _utilities
 import typing
 # Export this package's modules as members:
 from ._enums import *
+from .get_kubeconfig import *
 from .provider import *
 from .secure_eks_cluster import *
 from ._inputs import *
