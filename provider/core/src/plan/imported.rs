@@ -98,6 +98,9 @@ pub struct ObservedCluster {
     pub service_account_roles: Vec<(String, String, Vec<String>, Option<String>)>,
     /// Access entries: principal ARN, access policy ARN, namespaces (empty: cluster-wide).
     pub access_entries: Vec<(String, String, Vec<String>)>,
+    /// The deployer's cluster-admin entry (tagged `secure-eks:step=access/deployer`), which is
+    /// `deployerAdmin`, not one of `access_entries`.
+    pub deployer_entry: Option<String>,
 }
 
 fn taint_effect(e: &str) -> TaintEffect {
@@ -217,8 +220,9 @@ pub fn inputs_from(o: &ObservedCluster, region: &str) -> ClusterArgs {
                 .map(|(p, policy, ns)| AccessEntry { principal_arn: p.clone(), access_policy: access_policy(policy), namespaces: (!ns.is_empty()).then(|| ns.clone()) })
                 .collect()
         }),
-        // An imported cluster keeps the access it has: its entries are `accessEntries` above.
-        deployer_admin: Some(crate::model::DeployerAdmin { enabled: Some(false), principal_arn: None }),
+        // The deployer's entry secure-eks made is `deployerAdmin`; without one, import adds no
+        // access (the entries found are `accessEntries` above).
+        deployer_admin: Some(crate::model::DeployerAdmin { enabled: Some(o.deployer_entry.is_some()), principal_arn: o.deployer_entry.clone() }),
         permissions_boundary: None,
         tags: (!tags.is_empty()).then_some(tags),
         policy: None,
