@@ -87,6 +87,12 @@ namespace SecureEks.Pulumi
         public Output<string?> Kubeconfig { get; private set; } = null!;
 
         /// <summary>
+        /// The same kubeconfig as JSON. Secret.
+        /// </summary>
+        [Output("kubeconfigJson")]
+        public Output<string?> KubeconfigJson { get; private set; } = null!;
+
+        /// <summary>
         /// The control-plane log group name.
         /// </summary>
         [Output("logGroupName")]
@@ -194,6 +200,7 @@ namespace SecureEks.Pulumi
                 AdditionalSecretOutputs =
                 {
                     "kubeconfig",
+                    "kubeconfigJson",
                 },
             };
             var merged = CustomResourceOptions.Merge(defaultOptions, options);
@@ -252,6 +259,13 @@ namespace SecureEks.Pulumi
         /// </summary>
         [Input("clusterName")]
         public Input<string>? ClusterName { get; set; }
+
+        /// <summary>
+        /// A cluster-admin access entry for the principal that deploys the cluster (on by default),
+        /// so whoever ran `pulumi up` can use it.
+        /// </summary>
+        [Input("deployerAdmin")]
+        public Input<Inputs.DeployerAdminArgs>? DeployerAdmin { get; set; }
 
         /// <summary>
         /// KMS envelope encryption of Kubernetes secrets. Without `kmsKeyArn` a customer managed key with

@@ -10,6 +10,11 @@ export const auditCluster: typeof import("./auditCluster").auditCluster = null a
 export const auditClusterOutput: typeof import("./auditCluster").auditClusterOutput = null as any;
 utilities.lazyLoad(exports, ["auditCluster","auditClusterOutput"], () => require("./auditCluster"));
 
+export { GetKubeconfigArgs, GetKubeconfigResult, GetKubeconfigOutputArgs } from "./getKubeconfig";
+export const getKubeconfig: typeof import("./getKubeconfig").getKubeconfig = null as any;
+export const getKubeconfigOutput: typeof import("./getKubeconfig").getKubeconfigOutput = null as any;
+utilities.lazyLoad(exports, ["getKubeconfig","getKubeconfigOutput"], () => require("./getKubeconfig"));
+
 export { ProviderArgs } from "./provider";
 export type Provider = import("./provider").Provider;
 export const Provider: typeof import("./provider").Provider = null as any;

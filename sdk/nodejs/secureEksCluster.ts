@@ -86,6 +86,10 @@ export class SecureEksCluster extends pulumi.CustomResource {
      */
     declare public /*out*/ readonly kubeconfig: pulumi.Output<string | undefined>;
     /**
+     * The same kubeconfig as JSON. Secret.
+     */
+    declare public /*out*/ readonly kubeconfigJson: pulumi.Output<string | undefined>;
+    /**
      * The control-plane log group name.
      */
     declare public /*out*/ readonly logGroupName: pulumi.Output<string | undefined>;
@@ -163,6 +167,7 @@ export class SecureEksCluster extends pulumi.CustomResource {
             resourceInputs["apiAccess"] = args?.apiAccess;
             resourceInputs["clusterAutoscaler"] = args?.clusterAutoscaler;
             resourceInputs["clusterName"] = args?.clusterName;
+            resourceInputs["deployerAdmin"] = args?.deployerAdmin;
             resourceInputs["encryption"] = args?.encryption;
             resourceInputs["kubernetesVersion"] = args?.kubernetesVersion;
             resourceInputs["logging"] = args?.logging;
@@ -182,6 +187,7 @@ export class SecureEksCluster extends pulumi.CustomResource {
             resourceInputs["endpointSubnetIds"] = undefined /*out*/;
             resourceInputs["kmsKeyArn"] = undefined /*out*/;
             resourceInputs["kubeconfig"] = undefined /*out*/;
+            resourceInputs["kubeconfigJson"] = undefined /*out*/;
             resourceInputs["logGroupName"] = undefined /*out*/;
             resourceInputs["nodeRoleArn"] = undefined /*out*/;
             resourceInputs["nodeSubnetIds"] = undefined /*out*/;
@@ -206,6 +212,7 @@ export class SecureEksCluster extends pulumi.CustomResource {
             resourceInputs["endpointSubnetIds"] = undefined /*out*/;
             resourceInputs["kmsKeyArn"] = undefined /*out*/;
             resourceInputs["kubeconfig"] = undefined /*out*/;
+            resourceInputs["kubeconfigJson"] = undefined /*out*/;
             resourceInputs["logGroupName"] = undefined /*out*/;
             resourceInputs["nodeGroups"] = undefined /*out*/;
             resourceInputs["nodeRoleArn"] = undefined /*out*/;
@@ -221,7 +228,7 @@ export class SecureEksCluster extends pulumi.CustomResource {
             resourceInputs["vpcId"] = undefined /*out*/;
         }
         opts = pulumi.mergeOptions(utilities.resourceOptsDefaults(), opts);
-        const secretOpts = { additionalSecretOutputs: ["kubeconfig"] };
+        const secretOpts = { additionalSecretOutputs: ["kubeconfig", "kubeconfigJson"] };
         opts = pulumi.mergeOptions(opts, secretOpts);
         super(SecureEksCluster.__pulumiType, name, resourceInputs, opts);
     }
@@ -251,6 +258,11 @@ export interface SecureEksClusterArgs {
      * The EKS cluster name. Autonamed from the resource name when absent. Changing it replaces the cluster.
      */
     clusterName?: pulumi.Input<string | undefined>;
+    /**
+     * A cluster-admin access entry for the principal that deploys the cluster (on by default),
+     * so whoever ran `pulumi up` can use it.
+     */
+    deployerAdmin?: pulumi.Input<inputs.DeployerAdminArgs | undefined>;
     /**
      * KMS envelope encryption of Kubernetes secrets. Without `kmsKeyArn` a customer managed key with
      * rotation is created.

@@ -6,6 +6,7 @@
 
 pub mod codec;
 pub mod diff;
+pub mod kubeconfig;
 pub mod model;
 mod redact;
 pub mod plan;

@@ -24,6 +24,7 @@ pub fn policy_report(r: &Report, hygiene: &[String]) -> crate::model::PolicyRepo
         warnings: r.warnings.iter().map(|w| w.message.clone()).chain(hygiene.iter().cloned()).collect(),
         deferred: r.deferred.iter().map(|(id, p)| format!("{id} {p}")).collect(),
         waived: r.waived.iter().map(|(f, reason)| format!("{} {}: {reason}", f.meta.id, f.path)).collect(),
+        admins: Vec::new(),
     }
 }
 
@@ -93,5 +94,6 @@ pub fn create_outputs(
         out.entry(k.to_string()).or_insert_with(|| unknown(kind));
     }
     out.insert("kubeconfig".into(), Value::Secret(Box::new(unknown(UnknownKind::String))));
+    out.insert("kubeconfigJson".into(), Value::Secret(Box::new(unknown(UnknownKind::String))));
     out
 }

@@ -237,6 +237,24 @@ pub fn package_schema() -> Value {
     let mut resources = Map::new();
     resources.insert(CLUSTER_TOKEN.into(), Value::Object(resource));
 
+    // getKubeconfig: a kubeconfig for another identity (crate::kubeconfig).
+    let fn_args = json_schema::<crate::kubeconfig::GetKubeconfigArgs>();
+    let fn_outs = json_schema::<crate::kubeconfig::GetKubeconfigResult>();
+    let (fn_inputs, fn_required, _) = b.object_props(&fn_args, &empty);
+    let (fn_outputs, fn_out_required, _) = b.object_props(&fn_outs, &empty);
+    let mut functions = Map::new();
+    functions.insert(
+        crate::kubeconfig::GET_KUBECONFIG_TOKEN.into(),
+        json!({
+            "description": "A kubeconfig for an existing EKS cluster that authenticates through `aws eks get-token` as the given AWS profile and role (for example another team's role), without static credentials.",
+            "inputs": {"properties": fn_inputs, "required": fn_required},
+            "outputs": {"properties": fn_outputs, "required": fn_out_required}
+        }),
+    );
+
+    if let Value::Object(audit) = audit_function() {
+        functions.extend(audit);
+    }
     json!({
         "name": PACKAGE,
         "displayName": "Secure EKS",
@@ -286,7 +304,7 @@ pub fn package_schema() -> Value {
         },
         "types": with_audit_types(b.types),
         "resources": resources,
-        "functions": audit_function()
+        "functions": functions
     })
 }
 

@@ -6,7 +6,6 @@ use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use secure_eks_core::plan::{Plan, Step, StepOutput, StepOutputs};
 use tokio_util::sync::CancellationToken;
@@ -35,7 +34,7 @@ pub(crate) fn retired_key(step: &str, id: &str) -> String {
 /// Why one step failed.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum StepError {
-    /// An AWS call failed (the text is the SDK's `DisplayErrorContext`).
+    /// An AWS call failed (the text is [`crate::errors::describe`]: what went wrong, then `Fix:`).
     #[error("{0}")]
     Aws(String),
     /// Something the step needs is missing or wrong.
@@ -49,8 +48,8 @@ pub(crate) enum StepError {
 /// An SDK error (or waiter error) as a step error, with its full context, named after the
 /// operation that failed (`iam:CreateRole failed: ...`), so that an error after the SDK's
 /// retries ran out says which call it was.
-pub(crate) fn aws_err<E: std::error::Error>(e: E) -> StepError {
-    let text = DisplayErrorContext(e).to_string();
+pub(crate) fn aws_err<E: std::error::Error + 'static>(e: E) -> StepError {
+    let text = crate::errors::describe(&e);
     StepError::Aws(match operation_of(std::any::type_name::<E>()) {
         Some(op) => format!("{op} failed: {text}"),
         None => text,
@@ -101,7 +100,7 @@ pub(crate) fn is_not_found<E: ProvideErrorMetadata>(e: &E) -> bool {
 }
 
 /// `Ok(None)` for "not found", the value for success, an error otherwise.
-pub(crate) fn found<T, E: ProvideErrorMetadata + std::error::Error>(r: Result<T, E>) -> Result<Option<T>, StepError> {
+pub(crate) fn found<T, E: ProvideErrorMetadata + std::error::Error + 'static>(r: Result<T, E>) -> Result<Option<T>, StepError> {
     match r {
         Ok(v) => Ok(Some(v)),
         Err(e) if is_not_found(&e) => Ok(None),
@@ -110,7 +109,7 @@ pub(crate) fn found<T, E: ProvideErrorMetadata + std::error::Error>(r: Result<T,
 }
 
 /// `Ok(())` for success or "not found" (deletes are idempotent).
-pub(crate) fn gone<T, E: ProvideErrorMetadata + std::error::Error>(r: Result<T, E>) -> Result<(), StepError> {
+pub(crate) fn gone<T, E: ProvideErrorMetadata + std::error::Error + 'static>(r: Result<T, E>) -> Result<(), StepError> {
     found(r).map(|_| ())
 }
 
@@ -170,7 +169,7 @@ impl Ctx {
     }
 
     /// Await `fut` unless the run is cancelled first (used around the SDK waiters).
-    pub(crate) async fn wait<T, E: std::error::Error>(&self, fut: impl Future<Output = Result<T, E>>) -> Result<T, StepError> {
+    pub(crate) async fn wait<T, E: std::error::Error + 'static>(&self, fut: impl Future<Output = Result<T, E>>) -> Result<T, StepError> {
         tokio::select! {
             r = fut => r.map_err(aws_err),
             _ = self.cancel.cancelled() => Err(StepError::Cancelled),
@@ -179,7 +178,7 @@ impl Ctx {
 
     /// Await an SDK waiter for `what` unless the run is cancelled first, with progress lines:
     /// one when the wait starts, one every [`PROGRESS_EVERY`] while it lasts, one at the end.
-    pub(crate) async fn wait_for<T, E: std::error::Error>(&self, what: &str, fut: impl Future<Output = Result<T, E>>) -> Result<T, StepError> {
+    pub(crate) async fn wait_for<T, E: std::error::Error + 'static>(&self, what: &str, fut: impl Future<Output = Result<T, E>>) -> Result<T, StepError> {
         self.say(format!("waiting for {what}"));
         let start = tokio::time::Instant::now();
         let mut tick = tokio::time::interval_at(start + PROGRESS_EVERY, PROGRESS_EVERY);

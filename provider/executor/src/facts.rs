@@ -30,7 +30,7 @@ impl Aws {
             .all_availability_zones(true)
             .send()
             .await
-            .map_err(|e| err("DescribeAvailabilityZones", aws_sdk_ec2::error::DisplayErrorContext(e)))?;
+            .map_err(|e| err("DescribeAvailabilityZones", crate::errors::describe(&e)))?;
         facts.zones = Some(
             zones
                 .availability_zones()
@@ -56,7 +56,7 @@ impl Aws {
                 Err(e) => {
                     let code = e.as_service_error().and_then(|s| aws_sdk_ec2::error::ProvideErrorMetadata::code(s)).unwrap_or("");
                     if !missing(code) {
-                        return Err(err("DescribeImages", aws_sdk_ec2::error::DisplayErrorContext(e)));
+                        return Err(err("DescribeImages", crate::errors::describe(&e)));
                     }
                 }
             }
@@ -78,7 +78,7 @@ impl Aws {
                 Err(e) => {
                     let code = e.as_service_error().and_then(|s| aws_sdk_ec2::error::ProvideErrorMetadata::code(s)).unwrap_or("");
                     if !missing(code) {
-                        return Err(err("DescribeSubnets", aws_sdk_ec2::error::DisplayErrorContext(e)));
+                        return Err(err("DescribeSubnets", crate::errors::describe(&e)));
                     }
                 }
             }
@@ -99,7 +99,7 @@ impl Aws {
                 Err(e) => {
                     let code = e.as_service_error().and_then(|s| aws_sdk_ec2::error::ProvideErrorMetadata::code(s)).unwrap_or("");
                     if !code.starts_with("InvalidInstanceType") {
-                        return Err(err("DescribeInstanceTypes", aws_sdk_ec2::error::DisplayErrorContext(e)));
+                        return Err(err("DescribeInstanceTypes", crate::errors::describe(&e)));
                     }
                 }
             }
@@ -111,7 +111,7 @@ impl Aws {
                 .set_names(Some(chunk.to_vec()))
                 .send()
                 .await
-                .map_err(|e| err("SSM GetParameters", aws_sdk_ssm::error::DisplayErrorContext(e)))?;
+                .map_err(|e| err("SSM GetParameters", crate::errors::describe(&e)))?;
             for p in out.parameters() {
                 if let Some(n) = p.name() {
                     facts.ssm_parameters.insert(n.to_string(), true);
@@ -129,7 +129,7 @@ impl Aws {
                 .kubernetes_version(k8s_version)
                 .send()
                 .await
-                .map_err(|e| err("EKS DescribeAddonVersions", aws_sdk_eks::error::DisplayErrorContext(e)))?;
+                .map_err(|e| err("EKS DescribeAddonVersions", crate::errors::describe(&e)))?;
             let versions = out
                 .addons()
                 .iter()

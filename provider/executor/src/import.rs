@@ -197,6 +197,12 @@ impl Aws {
         }
         let entries = ctx.eks.list_access_entries().cluster_name(name).send().await.map_err(|e| lookup(aws_err(e)))?;
         for principal in entries.access_entries() {
+            let entry = ctx.eks.describe_access_entry().cluster_name(name).principal_arn(principal).send().await.map_err(|e| lookup(aws_err(e)))?;
+            let step = entry.access_entry().and_then(|e| e.tags()).and_then(|t| t.get(crate::ctx::TAG_STEP)).cloned();
+            if step.as_deref() == Some("access/deployer") {
+                o.deployer_entry = Some(principal.clone());
+                continue;
+            }
             let p = ctx.eks.list_associated_access_policies().cluster_name(name).principal_arn(principal).send().await.map_err(|e| lookup(aws_err(e)))?;
             if let Some(a) = p.associated_access_policies().first() {
                 let ns = a.access_scope().map(|s| s.namespaces().to_vec()).unwrap_or_default();

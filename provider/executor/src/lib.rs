@@ -12,6 +12,9 @@ mod facts;
 pub use apply::{is_existing, ApplyError, Progress};
 
 mod ctx;
+pub mod errors;
+mod identity;
+pub use identity::Caller;
 mod drift;
 mod ec2;
 mod import;
@@ -46,7 +49,7 @@ pub enum ExecError {
     #[error("STS GetCallerIdentity returned no account id")]
     MissingAccount,
     /// The credentials belong to an account the config does not allow.
-    #[error("the credentials belong to account {account}, which is not in allowedAccountIds ({allowed}); fix: use credentials for an allowed account or add it to secure-eks:allowedAccountIds")]
+    #[error("the credentials belong to account {account}, which is not in allowedAccountIds ({allowed})\nFix: use credentials for an allowed account (another profile or role), or add the account to secure-eks:allowedAccountIds")]
     AccountNotAllowed {
         /// The caller's account.
         account: String,
@@ -63,6 +66,8 @@ pub struct Aws {
     endpoints: BTreeMap<String, String>,
     /// Clients refuse every non-read operation ([`Aws::read_only`]).
     read_only: bool,
+    /// The profile the provider config names, for error messages.
+    profile: Option<String>,
 }
 
 impl std::fmt::Debug for Aws {
@@ -113,7 +118,7 @@ impl Aws {
                 .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(provider))
                 .build();
         }
-        Aws { sdk, endpoints, read_only: false }
+        Aws { sdk, endpoints, read_only: false, profile: cfg.profile.clone() }
     }
 
     /// The endpoint override for a service, if any.
@@ -201,28 +206,6 @@ impl Aws {
             b = b.interceptor(readonly::ReadOnly);
         }
         aws_sdk_cloudwatchlogs::Client::from_conf(b.retry_classifier(retry::ThrottleWatch).build())
-    }
-
-    /// The account id of the caller (STS GetCallerIdentity).
-    pub async fn caller_account(&self) -> Result<String, ExecError> {
-        let out = self
-            .sts()
-            .get_caller_identity()
-            .send()
-            .await
-            .map_err(|e| ExecError::CallerIdentity(aws_sdk_sts::error::DisplayErrorContext(e).to_string()))?;
-        out.account.ok_or(ExecError::MissingAccount)
-    }
-
-    /// Check the caller's account against `allowedAccountIds`.
-    pub async fn validate_account(&self, allowed: Option<&[String]>) -> Result<String, ExecError> {
-        let account = self.caller_account().await?;
-        if let Some(allowed) = allowed {
-            if !allowed.iter().any(|a| a == &account) {
-                return Err(ExecError::AccountNotAllowed { account, allowed: allowed.join(", ") });
-            }
-        }
-        Ok(account)
     }
 }
 

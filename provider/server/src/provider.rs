@@ -295,12 +295,13 @@ impl Inner {
             )]));
         };
         let aws = Aws::new(&cfg, &region).await;
-        let account = if cfg.skip_credentials_validation == Some(true) {
+        let caller = if cfg.skip_credentials_validation == Some(true) {
             None
         } else {
-            Some(aws.validate_account(cfg.allowed_account_ids.as_deref()).await?)
+            Some(aws.caller(cfg.allowed_account_ids.as_deref()).await?)
         };
-        *self.configured.write().await = Some(Arc::new(Configured { config: cfg, region, account, aws }));
+        let account = caller.as_ref().map(|c| c.account.clone());
+        *self.configured.write().await = Some(Arc::new(Configured { config: cfg, region, account, caller, aws }));
         Ok(pulumirpc::ConfigureResponse {
             accept_secrets: true,
             supports_preview: true,
@@ -313,7 +314,11 @@ impl Inner {
     async fn create(&self, req: pulumirpc::CreateRequest) -> Result<pulumirpc::CreateResponse> {
         let props = wire::from_opt_struct(req.properties.as_ref())?;
         let (id, outputs) = if req.preview {
-            (String::new(), lifecycle::preview_create(self.configured().await.as_deref(), &props)?)
+            let configured = self.configured().await;
+            for line in lifecycle::what_up_does(configured.as_deref(), &req.urn, &props, None) {
+                self.engine.info(&req.urn, line).await;
+            }
+            (String::new(), lifecycle::preview_create(configured.as_deref(), &props)?)
         } else {
             lifecycle::create(&self.run_for(&req.urn, lifecycle::Op::Create, req.timeout).await?, &props).await?
         };
@@ -324,7 +329,12 @@ impl Inner {
         let news = wire::from_opt_struct(req.news.as_ref())?;
         let olds = wire::from_opt_struct(req.olds.as_ref())?;
         let outputs = if req.preview {
-            lifecycle::preview_update(self.configured().await.as_deref(), &news, olds)?
+            let configured = self.configured().await;
+            let old_inputs = if req.old_inputs.is_some() { wire::from_opt_struct(req.old_inputs.as_ref())? } else { olds.clone() };
+            for line in lifecycle::what_up_does(configured.as_deref(), &req.urn, &news, Some((&old_inputs, &olds))) {
+                self.engine.info(&req.urn, line).await;
+            }
+            lifecycle::preview_update(configured.as_deref(), &news, olds)?
         } else {
             let old_inputs = wire::from_opt_struct(req.old_inputs.as_ref())?;
             lifecycle::update(&self.run_for(&req.urn, lifecycle::Op::Update, req.timeout).await?, &news, &olds, old_inputs).await?
@@ -461,10 +471,23 @@ impl ResourceProvider for SecureEksProvider {
         request: Request<pulumirpc::InvokeRequest>,
     ) -> std::result::Result<Response<pulumirpc::InvokeResponse>, Status> {
         let req = request.into_inner();
-        if req.tok != crate::audit::AUDIT_TOKEN {
-            return not_served(&format!("the function {:?} (the schema has only {})", req.tok, crate::audit::AUDIT_TOKEN));
+        if req.tok == crate::audit::AUDIT_TOKEN {
+            return self.run("Invoke", move |inner| async move { inner.invoke_audit(req).await }).await;
         }
-        self.run("Invoke", move |inner| async move { inner.invoke_audit(req).await }).await
+        if req.tok != secure_eks_core::kubeconfig::GET_KUBECONFIG_TOKEN {
+            return not_served(&format!(
+                "the function {:?} (the schema has {} and {})",
+                req.tok,
+                crate::audit::AUDIT_TOKEN,
+                secure_eks_core::kubeconfig::GET_KUBECONFIG_TOKEN
+            ));
+        }
+        self.run("Invoke", move |inner| async move {
+            let args = wire::from_opt_struct(req.args.as_ref())?;
+            let result = lifecycle::get_kubeconfig(inner.configured().await.as_deref(), &args, req.preview).await?;
+            Ok(pulumirpc::InvokeResponse { r#return: Some(wire::to_struct(&result)), failures: vec![] })
+        })
+        .await
     }
 
     async fn check(

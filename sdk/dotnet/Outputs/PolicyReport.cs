@@ -18,6 +18,11 @@ namespace SecureEks.Pulumi.Outputs
     public sealed class PolicyReport
     {
         /// <summary>
+        /// The IAM principals with cluster-wide admin rights (the deployer's access entry and every
+        /// ClusterAdmin access entry). Empty: nobody can administer the cluster (SEKS-IAM-030).
+        /// </summary>
+        public readonly ImmutableArray<string> Admins;
+        /// <summary>
         /// Rules deferred because a value was unknown, as `RULE-ID path`.
         /// </summary>
         public readonly ImmutableArray<string> Deferred;
@@ -40,6 +45,8 @@ namespace SecureEks.Pulumi.Outputs
 
         [OutputConstructor]
         private PolicyReport(
+            ImmutableArray<string> admins,
+
             ImmutableArray<string> deferred,
 
             ImmutableArray<string> failures,
@@ -50,6 +57,7 @@ namespace SecureEks.Pulumi.Outputs
 
             ImmutableArray<string> warnings)
         {
+            Admins = admins;
             Deferred = deferred;
             Failures = failures;
             RulesEvaluated = rulesEvaluated;

@@ -1222,6 +1222,188 @@ func (o ClusterAutoscalerPtrOutput) ServiceAccount() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
+// A cluster-admin access entry (`AmazonEKSClusterAdminPolicy`, cluster scope) for the IAM
+// principal that deploys the cluster, so the person or CI that ran `pulumi up` can use it.
+type DeployerAdmin struct {
+	// Give the deploying principal cluster-admin access (default true). `false` leaves access to
+	// `accessEntries` alone (with none of ClusterAdmin, SEKS-IAM-030 warns that nobody can use
+	// the cluster).
+	Enabled *bool `pulumi:"enabled"`
+	// The IAM role or user ARN that gets the entry. Filled in by Check from STS
+	// GetCallerIdentity (an assumed-role session maps back to its role, with the role's path
+	// when `iam:GetRole` is allowed) and then kept, so a later `up` by someone else does not move
+	// it. Set it to name the principal yourself.
+	PrincipalArn *string `pulumi:"principalArn"`
+}
+
+// DeployerAdminInput is an input type that accepts DeployerAdminArgs and DeployerAdminOutput values.
+// You can construct a concrete instance of `DeployerAdminInput` via:
+//
+//	DeployerAdminArgs{...}
+type DeployerAdminInput interface {
+	pulumi.Input
+
+	ToDeployerAdminOutput() DeployerAdminOutput
+	ToDeployerAdminOutputWithContext(context.Context) DeployerAdminOutput
+}
+
+// A cluster-admin access entry (`AmazonEKSClusterAdminPolicy`, cluster scope) for the IAM
+// principal that deploys the cluster, so the person or CI that ran `pulumi up` can use it.
+type DeployerAdminArgs struct {
+	// Give the deploying principal cluster-admin access (default true). `false` leaves access to
+	// `accessEntries` alone (with none of ClusterAdmin, SEKS-IAM-030 warns that nobody can use
+	// the cluster).
+	Enabled pulumi.BoolPtrInput `pulumi:"enabled"`
+	// The IAM role or user ARN that gets the entry. Filled in by Check from STS
+	// GetCallerIdentity (an assumed-role session maps back to its role, with the role's path
+	// when `iam:GetRole` is allowed) and then kept, so a later `up` by someone else does not move
+	// it. Set it to name the principal yourself.
+	PrincipalArn pulumi.StringPtrInput `pulumi:"principalArn"`
+}
+
+func (DeployerAdminArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*DeployerAdmin)(nil)).Elem()
+}
+
+func (i DeployerAdminArgs) ToDeployerAdminOutput() DeployerAdminOutput {
+	return i.ToDeployerAdminOutputWithContext(context.Background())
+}
+
+func (i DeployerAdminArgs) ToDeployerAdminOutputWithContext(ctx context.Context) DeployerAdminOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DeployerAdminOutput)
+}
+
+func (i DeployerAdminArgs) ToDeployerAdminPtrOutput() DeployerAdminPtrOutput {
+	return i.ToDeployerAdminPtrOutputWithContext(context.Background())
+}
+
+func (i DeployerAdminArgs) ToDeployerAdminPtrOutputWithContext(ctx context.Context) DeployerAdminPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DeployerAdminOutput).ToDeployerAdminPtrOutputWithContext(ctx)
+}
+
+// DeployerAdminPtrInput is an input type that accepts DeployerAdminArgs, DeployerAdminPtr and DeployerAdminPtrOutput values.
+// You can construct a concrete instance of `DeployerAdminPtrInput` via:
+//
+//	        DeployerAdminArgs{...}
+//
+//	or:
+//
+//	        nil
+type DeployerAdminPtrInput interface {
+	pulumi.Input
+
+	ToDeployerAdminPtrOutput() DeployerAdminPtrOutput
+	ToDeployerAdminPtrOutputWithContext(context.Context) DeployerAdminPtrOutput
+}
+
+type deployerAdminPtrType DeployerAdminArgs
+
+func DeployerAdminPtr(v *DeployerAdminArgs) DeployerAdminPtrInput {
+	return (*deployerAdminPtrType)(v)
+}
+
+func (*deployerAdminPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**DeployerAdmin)(nil)).Elem()
+}
+
+func (i *deployerAdminPtrType) ToDeployerAdminPtrOutput() DeployerAdminPtrOutput {
+	return i.ToDeployerAdminPtrOutputWithContext(context.Background())
+}
+
+func (i *deployerAdminPtrType) ToDeployerAdminPtrOutputWithContext(ctx context.Context) DeployerAdminPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DeployerAdminPtrOutput)
+}
+
+// A cluster-admin access entry (`AmazonEKSClusterAdminPolicy`, cluster scope) for the IAM
+// principal that deploys the cluster, so the person or CI that ran `pulumi up` can use it.
+type DeployerAdminOutput struct{ *pulumi.OutputState }
+
+func (DeployerAdminOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DeployerAdmin)(nil)).Elem()
+}
+
+func (o DeployerAdminOutput) ToDeployerAdminOutput() DeployerAdminOutput {
+	return o
+}
+
+func (o DeployerAdminOutput) ToDeployerAdminOutputWithContext(ctx context.Context) DeployerAdminOutput {
+	return o
+}
+
+func (o DeployerAdminOutput) ToDeployerAdminPtrOutput() DeployerAdminPtrOutput {
+	return o.ToDeployerAdminPtrOutputWithContext(context.Background())
+}
+
+func (o DeployerAdminOutput) ToDeployerAdminPtrOutputWithContext(ctx context.Context) DeployerAdminPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v DeployerAdmin) *DeployerAdmin {
+		return &v
+	}).(DeployerAdminPtrOutput)
+}
+
+// Give the deploying principal cluster-admin access (default true). `false` leaves access to
+// `accessEntries` alone (with none of ClusterAdmin, SEKS-IAM-030 warns that nobody can use
+// the cluster).
+func (o DeployerAdminOutput) Enabled() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v DeployerAdmin) *bool { return v.Enabled }).(pulumi.BoolPtrOutput)
+}
+
+// The IAM role or user ARN that gets the entry. Filled in by Check from STS
+// GetCallerIdentity (an assumed-role session maps back to its role, with the role's path
+// when `iam:GetRole` is allowed) and then kept, so a later `up` by someone else does not move
+// it. Set it to name the principal yourself.
+func (o DeployerAdminOutput) PrincipalArn() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v DeployerAdmin) *string { return v.PrincipalArn }).(pulumi.StringPtrOutput)
+}
+
+type DeployerAdminPtrOutput struct{ *pulumi.OutputState }
+
+func (DeployerAdminPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**DeployerAdmin)(nil)).Elem()
+}
+
+func (o DeployerAdminPtrOutput) ToDeployerAdminPtrOutput() DeployerAdminPtrOutput {
+	return o
+}
+
+func (o DeployerAdminPtrOutput) ToDeployerAdminPtrOutputWithContext(ctx context.Context) DeployerAdminPtrOutput {
+	return o
+}
+
+func (o DeployerAdminPtrOutput) Elem() DeployerAdminOutput {
+	return o.ApplyT(func(v *DeployerAdmin) DeployerAdmin {
+		if v != nil {
+			return *v
+		}
+		var ret DeployerAdmin
+		return ret
+	}).(DeployerAdminOutput)
+}
+
+// Give the deploying principal cluster-admin access (default true). `false` leaves access to
+// `accessEntries` alone (with none of ClusterAdmin, SEKS-IAM-030 warns that nobody can use
+// the cluster).
+func (o DeployerAdminPtrOutput) Enabled() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v *DeployerAdmin) *bool {
+		if v == nil {
+			return nil
+		}
+		return v.Enabled
+	}).(pulumi.BoolPtrOutput)
+}
+
+// The IAM role or user ARN that gets the entry. Filled in by Check from STS
+// GetCallerIdentity (an assumed-role session maps back to its role, with the role's path
+// when `iam:GetRole` is allowed) and then kept, so a later `up` by someone else does not move
+// it. Set it to name the principal yourself.
+func (o DeployerAdminPtrOutput) PrincipalArn() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *DeployerAdmin) *string {
+		if v == nil {
+			return nil
+		}
+		return v.PrincipalArn
+	}).(pulumi.StringPtrOutput)
+}
+
 // Secrets encryption.
 type Encryption struct {
 	// A customer managed KMS key ARN in the cluster's region. Created (with rotation) when absent.
@@ -2003,7 +2185,7 @@ func (o NetworkPtrOutput) VpcCidr() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
-// A managed node group.
+// A managed node group. `Debug` redacts `userData` (`redact.rs`).
 type NodeGroup struct {
 	// `AL2023` (default) or `BOTTLEROCKET`, resolved through the EKS SSM parameters for the
 	// version and architecture.
@@ -2047,7 +2229,7 @@ type NodeGroupInput interface {
 	ToNodeGroupOutputWithContext(context.Context) NodeGroupOutput
 }
 
-// A managed node group.
+// A managed node group. `Debug` redacts `userData` (`redact.rs`).
 type NodeGroupArgs struct {
 	// `AL2023` (default) or `BOTTLEROCKET`, resolved through the EKS SSM parameters for the
 	// version and architecture.
@@ -2117,7 +2299,7 @@ func (i NodeGroupArray) ToNodeGroupArrayOutputWithContext(ctx context.Context) N
 	return pulumi.ToOutputWithContext(ctx, i).(NodeGroupArrayOutput)
 }
 
-// A managed node group.
+// A managed node group. `Debug` redacts `userData` (`redact.rs`).
 type NodeGroupOutput struct{ *pulumi.OutputState }
 
 func (NodeGroupOutput) ElementType() reflect.Type {
@@ -2445,6 +2627,9 @@ func (o PolicyPtrOutput) Waivers() WaiverArrayOutput {
 
 // The result of the preview-time policy for this resource.
 type PolicyReport struct {
+	// The IAM principals with cluster-wide admin rights (the deployer's access entry and every
+	// ClusterAdmin access entry). Empty: nobody can administer the cluster (SEKS-IAM-030).
+	Admins []string `pulumi:"admins"`
 	// Rules deferred because a value was unknown, as `RULE-ID path`.
 	Deferred []string `pulumi:"deferred"`
 	// Failure messages.
@@ -2470,6 +2655,12 @@ func (o PolicyReportOutput) ToPolicyReportOutput() PolicyReportOutput {
 
 func (o PolicyReportOutput) ToPolicyReportOutputWithContext(ctx context.Context) PolicyReportOutput {
 	return o
+}
+
+// The IAM principals with cluster-wide admin rights (the deployer's access entry and every
+// ClusterAdmin access entry). Empty: nobody can administer the cluster (SEKS-IAM-030).
+func (o PolicyReportOutput) Admins() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v PolicyReport) []string { return v.Admins }).(pulumi.StringArrayOutput)
 }
 
 // Rules deferred because a value was unknown, as `RULE-ID path`.
@@ -2519,6 +2710,17 @@ func (o PolicyReportPtrOutput) Elem() PolicyReportOutput {
 		var ret PolicyReport
 		return ret
 	}).(PolicyReportOutput)
+}
+
+// The IAM principals with cluster-wide admin rights (the deployer's access entry and every
+// ClusterAdmin access entry). Empty: nobody can administer the cluster (SEKS-IAM-030).
+func (o PolicyReportPtrOutput) Admins() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v *PolicyReport) []string {
+		if v == nil {
+			return nil
+		}
+		return v.Admins
+	}).(pulumi.StringArrayOutput)
 }
 
 // Rules deferred because a value was unknown, as `RULE-ID path`.
@@ -3059,6 +3261,8 @@ func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*AssumeRolePtrInput)(nil)).Elem(), AssumeRoleArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*ClusterAutoscalerInput)(nil)).Elem(), ClusterAutoscalerArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*ClusterAutoscalerPtrInput)(nil)).Elem(), ClusterAutoscalerArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DeployerAdminInput)(nil)).Elem(), DeployerAdminArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DeployerAdminPtrInput)(nil)).Elem(), DeployerAdminArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*EncryptionInput)(nil)).Elem(), EncryptionArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*EncryptionPtrInput)(nil)).Elem(), EncryptionArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*ExistingVpcInput)(nil)).Elem(), ExistingVpcArgs{})
@@ -3095,6 +3299,8 @@ func init() {
 	pulumi.RegisterOutputType(AwsResourceMapOutput{})
 	pulumi.RegisterOutputType(ClusterAutoscalerOutput{})
 	pulumi.RegisterOutputType(ClusterAutoscalerPtrOutput{})
+	pulumi.RegisterOutputType(DeployerAdminOutput{})
+	pulumi.RegisterOutputType(DeployerAdminPtrOutput{})
 	pulumi.RegisterOutputType(EncryptionOutput{})
 	pulumi.RegisterOutputType(EncryptionPtrOutput{})
 	pulumi.RegisterOutputType(ExistingVpcOutput{})

@@ -42,6 +42,8 @@ type SecureEksCluster struct {
 	KmsKeyArn pulumi.StringPtrOutput `pulumi:"kmsKeyArn"`
 	// A kubeconfig using exec authentication through `aws eks get-token`. Secret.
 	Kubeconfig pulumi.StringPtrOutput `pulumi:"kubeconfig"`
+	// The same kubeconfig as JSON. Secret.
+	KubeconfigJson pulumi.StringPtrOutput `pulumi:"kubeconfigJson"`
 	// The control-plane log group name.
 	LogGroupName pulumi.StringPtrOutput `pulumi:"logGroupName"`
 	// Node groups by name.
@@ -88,6 +90,7 @@ func NewSecureEksCluster(ctx *pulumi.Context,
 	}
 	secrets := pulumi.AdditionalSecretOutputs([]string{
 		"kubeconfig",
+		"kubeconfigJson",
 	})
 	opts = append(opts, secrets)
 	opts = internal.PkgResourceDefaultOpts(opts)
@@ -133,6 +136,9 @@ type secureEksClusterArgs struct {
 	ClusterAutoscaler *ClusterAutoscaler `pulumi:"clusterAutoscaler"`
 	// The EKS cluster name. Autonamed from the resource name when absent. Changing it replaces the cluster.
 	ClusterName *string `pulumi:"clusterName"`
+	// A cluster-admin access entry for the principal that deploys the cluster (on by default),
+	// so whoever ran `pulumi up` can use it.
+	DeployerAdmin *DeployerAdmin `pulumi:"deployerAdmin"`
 	// KMS envelope encryption of Kubernetes secrets. Without `kmsKeyArn` a customer managed key with
 	// rotation is created.
 	Encryption *Encryption `pulumi:"encryption"`
@@ -167,6 +173,9 @@ type SecureEksClusterArgs struct {
 	ClusterAutoscaler ClusterAutoscalerPtrInput
 	// The EKS cluster name. Autonamed from the resource name when absent. Changing it replaces the cluster.
 	ClusterName pulumi.StringPtrInput
+	// A cluster-admin access entry for the principal that deploys the cluster (on by default),
+	// so whoever ran `pulumi up` can use it.
+	DeployerAdmin DeployerAdminPtrInput
 	// KMS envelope encryption of Kubernetes secrets. Without `kmsKeyArn` a customer managed key with
 	// rotation is created.
 	Encryption EncryptionPtrInput
@@ -330,6 +339,11 @@ func (o SecureEksClusterOutput) KmsKeyArn() pulumi.StringPtrOutput {
 // A kubeconfig using exec authentication through `aws eks get-token`. Secret.
 func (o SecureEksClusterOutput) Kubeconfig() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *SecureEksCluster) pulumi.StringPtrOutput { return v.Kubeconfig }).(pulumi.StringPtrOutput)
+}
+
+// The same kubeconfig as JSON. Secret.
+func (o SecureEksClusterOutput) KubeconfigJson() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *SecureEksCluster) pulumi.StringPtrOutput { return v.KubeconfigJson }).(pulumi.StringPtrOutput)
 }
 
 // The control-plane log group name.

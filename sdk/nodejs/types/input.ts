@@ -115,6 +115,26 @@ export interface ClusterAutoscalerArgs {
 }
 
 /**
+ * A cluster-admin access entry (`AmazonEKSClusterAdminPolicy`, cluster scope) for the IAM
+ * principal that deploys the cluster, so the person or CI that ran `pulumi up` can use it.
+ */
+export interface DeployerAdminArgs {
+    /**
+     * Give the deploying principal cluster-admin access (default true). `false` leaves access to
+     * `accessEntries` alone (with none of ClusterAdmin, SEKS-IAM-030 warns that nobody can use
+     * the cluster).
+     */
+    enabled?: pulumi.Input<boolean | undefined>;
+    /**
+     * The IAM role or user ARN that gets the entry. Filled in by Check from STS
+     * GetCallerIdentity (an assumed-role session maps back to its role, with the role's path
+     * when `iam:GetRole` is allowed) and then kept, so a later `up` by someone else does not move
+     * it. Set it to name the principal yourself.
+     */
+    principalArn?: pulumi.Input<string | undefined>;
+}
+
+/**
  * Secrets encryption.
  */
 export interface EncryptionArgs {
@@ -202,7 +222,7 @@ export interface NetworkArgs {
 }
 
 /**
- * A managed node group.
+ * A managed node group. `Debug` redacts `userData` (`redact.rs`).
  */
 export interface NodeGroupArgs {
     /**

@@ -113,6 +113,11 @@ export interface NodeGroupOutput {
  */
 export interface PolicyReport {
     /**
+     * The IAM principals with cluster-wide admin rights (the deployer's access entry and every
+     * ClusterAdmin access entry). Empty: nobody can administer the cluster (SEKS-IAM-030).
+     */
+    admins?: string[];
+    /**
      * Rules deferred because a value was unknown, as `RULE-ID path`.
      */
     deferred: string[];

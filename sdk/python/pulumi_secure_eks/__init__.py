@@ -8,6 +8,7 @@ import typing
 # Export this package's modules as members:
 from ._enums import *
 from .audit_cluster import *
+from .get_kubeconfig import *
 from .provider import *
 from .secure_eks_cluster import *
 from ._inputs import *

@@ -28,6 +28,8 @@ __all__ = [
     'AssumeRoleArgsDict',
     'ClusterAutoscalerArgs',
     'ClusterAutoscalerArgsDict',
+    'DeployerAdminArgs',
+    'DeployerAdminArgsDict',
     'EncryptionArgs',
     'EncryptionArgsDict',
     'ExistingVpcArgs',
@@ -489,6 +491,77 @@ class ClusterAutoscalerArgs:
         pulumi.set(self, "service_account", value)
 
 
+class DeployerAdminArgsDict(TypedDict):
+    """
+    A cluster-admin access entry (`AmazonEKSClusterAdminPolicy`, cluster scope) for the IAM
+    principal that deploys the cluster, so the person or CI that ran `pulumi up` can use it.
+    """
+    enabled: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Give the deploying principal cluster-admin access (default true). `false` leaves access to
+    `accessEntries` alone (with none of ClusterAdmin, SEKS-IAM-030 warns that nobody can use
+    the cluster).
+    """
+    principal_arn: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    The IAM role or user ARN that gets the entry. Filled in by Check from STS
+    GetCallerIdentity (an assumed-role session maps back to its role, with the role's path
+    when `iam:GetRole` is allowed) and then kept, so a later `up` by someone else does not move
+    it. Set it to name the principal yourself.
+    """
+
+@pulumi.input_type
+class DeployerAdminArgs:
+    def __init__(__self__, *,
+                 enabled: pulumi.Input[Optional[_builtins.bool]] = None,
+                 principal_arn: pulumi.Input[Optional[_builtins.str]] = None):
+        """
+        A cluster-admin access entry (`AmazonEKSClusterAdminPolicy`, cluster scope) for the IAM
+        principal that deploys the cluster, so the person or CI that ran `pulumi up` can use it.
+
+        :param pulumi.Input[_builtins.bool] enabled: Give the deploying principal cluster-admin access (default true). `false` leaves access to
+               `accessEntries` alone (with none of ClusterAdmin, SEKS-IAM-030 warns that nobody can use
+               the cluster).
+        :param pulumi.Input[_builtins.str] principal_arn: The IAM role or user ARN that gets the entry. Filled in by Check from STS
+               GetCallerIdentity (an assumed-role session maps back to its role, with the role's path
+               when `iam:GetRole` is allowed) and then kept, so a later `up` by someone else does not move
+               it. Set it to name the principal yourself.
+        """
+        if enabled is not None:
+            pulumi.set(__self__, "enabled", enabled)
+        if principal_arn is not None:
+            pulumi.set(__self__, "principal_arn", principal_arn)
+
+    @_builtins.property
+    @pulumi.getter
+    def enabled(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        Give the deploying principal cluster-admin access (default true). `false` leaves access to
+        `accessEntries` alone (with none of ClusterAdmin, SEKS-IAM-030 warns that nobody can use
+        the cluster).
+        """
+        return pulumi.get(self, "enabled")
+
+    @enabled.setter
+    def enabled(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "enabled", value)
+
+    @_builtins.property
+    @pulumi.getter(name="principalArn")
+    def principal_arn(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        The IAM role or user ARN that gets the entry. Filled in by Check from STS
+        GetCallerIdentity (an assumed-role session maps back to its role, with the role's path
+        when `iam:GetRole` is allowed) and then kept, so a later `up` by someone else does not move
+        it. Set it to name the principal yourself.
+        """
+        return pulumi.get(self, "principal_arn")
+
+    @principal_arn.setter
+    def principal_arn(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "principal_arn", value)
+
+
 class EncryptionArgsDict(TypedDict):
     """
     Secrets encryption.
@@ -854,7 +927,7 @@ class NetworkArgs:
 
 class NodeGroupArgsDict(TypedDict):
     """
-    A managed node group.
+    A managed node group. `Debug` redacts `userData` (`redact.rs`).
     """
     instance_types: pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]
     """
@@ -929,7 +1002,7 @@ class NodeGroupArgs:
                  taints: pulumi.Input[Optional[Sequence[pulumi.Input['TaintArgs']]]] = None,
                  user_data: pulumi.Input[Optional[_builtins.str]] = None):
         """
-        A managed node group.
+        A managed node group. `Debug` redacts `userData` (`redact.rs`).
 
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] instance_types: EC2 instance types, all of one CPU architecture. Graviton types select arm64 AMIs.
                Example: `["m7g.large", "m6g.large"]`.

@@ -336,7 +336,8 @@ class PolicyReport(dict):
                  failures: Sequence[_builtins.str],
                  rules_evaluated: _builtins.int,
                  waived: Sequence[_builtins.str],
-                 warnings: Sequence[_builtins.str]):
+                 warnings: Sequence[_builtins.str],
+                 admins: Optional[Sequence[_builtins.str]] = None):
         """
         The result of the preview-time policy for this resource.
 
@@ -345,12 +346,16 @@ class PolicyReport(dict):
         :param _builtins.int rules_evaluated: How many rules ran.
         :param Sequence[_builtins.str] waived: Waived rules, as `RULE-ID path: reason`.
         :param Sequence[_builtins.str] warnings: Warning messages.
+        :param Sequence[_builtins.str] admins: The IAM principals with cluster-wide admin rights (the deployer's access entry and every
+               ClusterAdmin access entry). Empty: nobody can administer the cluster (SEKS-IAM-030).
         """
         pulumi.set(__self__, "deferred", deferred)
         pulumi.set(__self__, "failures", failures)
         pulumi.set(__self__, "rules_evaluated", rules_evaluated)
         pulumi.set(__self__, "waived", waived)
         pulumi.set(__self__, "warnings", warnings)
+        if admins is not None:
+            pulumi.set(__self__, "admins", admins)
 
     @_builtins.property
     @pulumi.getter
@@ -391,6 +396,15 @@ class PolicyReport(dict):
         Warning messages.
         """
         return pulumi.get(self, "warnings")
+
+    @_builtins.property
+    @pulumi.getter
+    def admins(self) -> Optional[Sequence[_builtins.str]]:
+        """
+        The IAM principals with cluster-wide admin rights (the deployer's access entry and every
+        ClusterAdmin access entry). Empty: nobody can administer the cluster (SEKS-IAM-030).
+        """
+        return pulumi.get(self, "admins")
 
 
 @pulumi.output_type

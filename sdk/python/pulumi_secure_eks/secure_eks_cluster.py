@@ -29,6 +29,7 @@ class SecureEksClusterArgs:
                  api_access: pulumi.Input[Optional['ApiAccessArgs']] = None,
                  cluster_autoscaler: pulumi.Input[Optional['ClusterAutoscalerArgs']] = None,
                  cluster_name: pulumi.Input[Optional[_builtins.str]] = None,
+                 deployer_admin: pulumi.Input[Optional['DeployerAdminArgs']] = None,
                  encryption: pulumi.Input[Optional['EncryptionArgs']] = None,
                  logging: pulumi.Input[Optional['LoggingArgs']] = None,
                  network: pulumi.Input[Optional['NetworkArgs']] = None,
@@ -47,6 +48,8 @@ class SecureEksClusterArgs:
         :param pulumi.Input['ApiAccessArgs'] api_access: Who can reach the Kubernetes API. Private only by default.
         :param pulumi.Input['ClusterAutoscalerArgs'] cluster_autoscaler: The cluster autoscaler's IRSA role, with the complete action list. Enabled by default.
         :param pulumi.Input[_builtins.str] cluster_name: The EKS cluster name. Autonamed from the resource name when absent. Changing it replaces the cluster.
+        :param pulumi.Input['DeployerAdminArgs'] deployer_admin: A cluster-admin access entry for the principal that deploys the cluster (on by default),
+               so whoever ran `pulumi up` can use it.
         :param pulumi.Input['EncryptionArgs'] encryption: KMS envelope encryption of Kubernetes secrets. Without `kmsKeyArn` a customer managed key with
                rotation is created.
         :param pulumi.Input['LoggingArgs'] logging: Control-plane logging. All five log types and 90 days of retention by default.
@@ -68,6 +71,8 @@ class SecureEksClusterArgs:
             pulumi.set(__self__, "cluster_autoscaler", cluster_autoscaler)
         if cluster_name is not None:
             pulumi.set(__self__, "cluster_name", cluster_name)
+        if deployer_admin is not None:
+            pulumi.set(__self__, "deployer_admin", deployer_admin)
         if encryption is not None:
             pulumi.set(__self__, "encryption", encryption)
         if logging is not None:
@@ -169,6 +174,19 @@ class SecureEksClusterArgs:
         pulumi.set(self, "cluster_name", value)
 
     @_builtins.property
+    @pulumi.getter(name="deployerAdmin")
+    def deployer_admin(self) -> pulumi.Input[Optional['DeployerAdminArgs']]:
+        """
+        A cluster-admin access entry for the principal that deploys the cluster (on by default),
+        so whoever ran `pulumi up` can use it.
+        """
+        return pulumi.get(self, "deployer_admin")
+
+    @deployer_admin.setter
+    def deployer_admin(self, value: pulumi.Input[Optional['DeployerAdminArgs']]):
+        pulumi.set(self, "deployer_admin", value)
+
+    @_builtins.property
     @pulumi.getter
     def encryption(self) -> pulumi.Input[Optional['EncryptionArgs']]:
         """
@@ -265,6 +283,7 @@ class SecureEksCluster(pulumi.CustomResource):
                  api_access: pulumi.Input[Optional[Union['ApiAccessArgs', 'ApiAccessArgsDict']]] = None,
                  cluster_autoscaler: pulumi.Input[Optional[Union['ClusterAutoscalerArgs', 'ClusterAutoscalerArgsDict']]] = None,
                  cluster_name: pulumi.Input[Optional[_builtins.str]] = None,
+                 deployer_admin: pulumi.Input[Optional[Union['DeployerAdminArgs', 'DeployerAdminArgsDict']]] = None,
                  encryption: pulumi.Input[Optional[Union['EncryptionArgs', 'EncryptionArgsDict']]] = None,
                  kubernetes_version: pulumi.Input[Optional[_builtins.str]] = None,
                  logging: pulumi.Input[Optional[Union['LoggingArgs', 'LoggingArgsDict']]] = None,
@@ -288,6 +307,8 @@ class SecureEksCluster(pulumi.CustomResource):
         :param pulumi.Input[Union['ApiAccessArgs', 'ApiAccessArgsDict']] api_access: Who can reach the Kubernetes API. Private only by default.
         :param pulumi.Input[Union['ClusterAutoscalerArgs', 'ClusterAutoscalerArgsDict']] cluster_autoscaler: The cluster autoscaler's IRSA role, with the complete action list. Enabled by default.
         :param pulumi.Input[_builtins.str] cluster_name: The EKS cluster name. Autonamed from the resource name when absent. Changing it replaces the cluster.
+        :param pulumi.Input[Union['DeployerAdminArgs', 'DeployerAdminArgsDict']] deployer_admin: A cluster-admin access entry for the principal that deploys the cluster (on by default),
+               so whoever ran `pulumi up` can use it.
         :param pulumi.Input[Union['EncryptionArgs', 'EncryptionArgsDict']] encryption: KMS envelope encryption of Kubernetes secrets. Without `kmsKeyArn` a customer managed key with
                rotation is created.
         :param pulumi.Input[_builtins.str] kubernetes_version: The Kubernetes minor version, for example `"1.34"`. Must be a version EKS supports; upgrades
@@ -332,6 +353,7 @@ class SecureEksCluster(pulumi.CustomResource):
                  api_access: pulumi.Input[Optional[Union['ApiAccessArgs', 'ApiAccessArgsDict']]] = None,
                  cluster_autoscaler: pulumi.Input[Optional[Union['ClusterAutoscalerArgs', 'ClusterAutoscalerArgsDict']]] = None,
                  cluster_name: pulumi.Input[Optional[_builtins.str]] = None,
+                 deployer_admin: pulumi.Input[Optional[Union['DeployerAdminArgs', 'DeployerAdminArgsDict']]] = None,
                  encryption: pulumi.Input[Optional[Union['EncryptionArgs', 'EncryptionArgsDict']]] = None,
                  kubernetes_version: pulumi.Input[Optional[_builtins.str]] = None,
                  logging: pulumi.Input[Optional[Union['LoggingArgs', 'LoggingArgsDict']]] = None,
@@ -355,6 +377,7 @@ class SecureEksCluster(pulumi.CustomResource):
             __props__.__dict__["api_access"] = api_access
             __props__.__dict__["cluster_autoscaler"] = cluster_autoscaler
             __props__.__dict__["cluster_name"] = cluster_name
+            __props__.__dict__["deployer_admin"] = deployer_admin
             __props__.__dict__["encryption"] = encryption
             if kubernetes_version is None and not opts.urn:
                 raise TypeError("Missing required property 'kubernetes_version'")
@@ -378,6 +401,7 @@ class SecureEksCluster(pulumi.CustomResource):
             __props__.__dict__["endpoint_subnet_ids"] = None
             __props__.__dict__["kms_key_arn"] = None
             __props__.__dict__["kubeconfig"] = None
+            __props__.__dict__["kubeconfig_json"] = None
             __props__.__dict__["log_group_name"] = None
             __props__.__dict__["node_role_arn"] = None
             __props__.__dict__["node_subnet_ids"] = None
@@ -390,7 +414,7 @@ class SecureEksCluster(pulumi.CustomResource):
             __props__.__dict__["service_account_role_arns"] = None
             __props__.__dict__["vpc_endpoint_ids"] = None
             __props__.__dict__["vpc_id"] = None
-        secret_opts = pulumi.ResourceOptions(additional_secret_outputs=["kubeconfig"])
+        secret_opts = pulumi.ResourceOptions(additional_secret_outputs=["kubeconfig", "kubeconfigJson"])
         opts = pulumi.ResourceOptions.merge(opts, secret_opts)
         super(SecureEksCluster, __self__).__init__(
             'secure-eks:index:SecureEksCluster',
@@ -425,6 +449,7 @@ class SecureEksCluster(pulumi.CustomResource):
         __props__.__dict__["endpoint_subnet_ids"] = None
         __props__.__dict__["kms_key_arn"] = None
         __props__.__dict__["kubeconfig"] = None
+        __props__.__dict__["kubeconfig_json"] = None
         __props__.__dict__["log_group_name"] = None
         __props__.__dict__["node_groups"] = None
         __props__.__dict__["node_role_arn"] = None
@@ -528,6 +553,14 @@ class SecureEksCluster(pulumi.CustomResource):
         A kubeconfig using exec authentication through `aws eks get-token`. Secret.
         """
         return pulumi.get(self, "kubeconfig")
+
+    @_builtins.property
+    @pulumi.getter(name="kubeconfigJson")
+    def kubeconfig_json(self) -> pulumi.Output[Optional[_builtins.str]]:
+        """
+        The same kubeconfig as JSON. Secret.
+        """
+        return pulumi.get(self, "kubeconfig_json")
 
     @_builtins.property
     @pulumi.getter(name="logGroupName")

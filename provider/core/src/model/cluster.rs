@@ -50,6 +50,10 @@ pub struct ClusterArgs {
     /// EKS access entries. The authentication mode is always `API`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access_entries: Option<Vec<AccessEntry>>,
+    /// A cluster-admin access entry for the principal that deploys the cluster (on by default),
+    /// so whoever ran `pulumi up` can use it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployer_admin: Option<super::DeployerAdmin>,
     /// A permissions boundary policy ARN applied to every IAM role created.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permissions_boundary: Option<String>,

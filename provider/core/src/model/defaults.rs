@@ -138,6 +138,8 @@ impl ClusterArgs {
         ca.namespace.get_or_insert_with(|| "kube-system".to_string());
         ca.service_account.get_or_insert_with(|| "cluster-autoscaler".to_string());
 
+        self.deployer_admin.get_or_insert_with(DeployerAdmin::default).enabled.get_or_insert(true);
+
         let policy = self.policy.get_or_insert_with(Policy::default);
         policy.unknowns.get_or_insert(UnknownsMode::Defer);
         self

@@ -73,6 +73,10 @@ pub struct ClusterOutputs {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("secret" = true))]
     pub kubeconfig: Option<String>,
+    /// The same kubeconfig as JSON. Secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("secret" = true))]
+    pub kubeconfig_json: Option<String>,
     /// What the preview-time policy found.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy_report: Option<PolicyReport>,
@@ -146,4 +150,8 @@ pub struct PolicyReport {
     pub deferred: Vec<String>,
     /// Waived rules, as `RULE-ID path: reason`.
     pub waived: Vec<String>,
+    /// The IAM principals with cluster-wide admin rights (the deployer's access entry and every
+    /// ClusterAdmin access entry). Empty: nobody can administer the cluster (SEKS-IAM-030).
+    #[serde(default)]
+    pub admins: Vec<String>,
 }

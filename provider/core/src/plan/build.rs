@@ -529,6 +529,15 @@ pub fn plan_owned(spec: &ClusterArgs, region: &str, default_tags: &BTreeMap<Stri
         );
     }
 
+    // The deploying principal's cluster admin (SEKS-IAM-030 warns when a cluster has none).
+    if let Some(p) = spec.deployer_entry() {
+        b.add(
+            "access/deployer",
+            Action::AccessEntry { principal_arn: p.to_string(), policy: "AmazonEKSClusterAdminPolicy".into(), namespaces: vec![] },
+            vec![cluster.clone()],
+        );
+    }
+
     Ok(Plan { cluster_name: name, region: region.to_string(), tags, steps: b.steps })
 }
 

@@ -98,6 +98,9 @@ pub struct ObservedCluster {
     pub service_account_roles: Vec<(String, String, Vec<String>, Option<String>)>,
     /// Access entries: principal ARN, access policy ARN, namespaces (empty: cluster-wide).
     pub access_entries: Vec<(String, String, Vec<String>)>,
+    /// The deployer's cluster-admin entry (tagged `secure-eks:step=access/deployer`), which is
+    /// `deployerAdmin`, not one of `access_entries`.
+    pub deployer_entry: Option<String>,
 }
 
 fn taint_effect(e: &str) -> TaintEffect {
@@ -217,6 +220,9 @@ pub fn inputs_from(o: &ObservedCluster, region: &str) -> ClusterArgs {
                 .map(|(p, policy, ns)| AccessEntry { principal_arn: p.clone(), access_policy: access_policy(policy), namespaces: (!ns.is_empty()).then(|| ns.clone()) })
                 .collect()
         }),
+        // The deployer's entry secure-eks made is `deployerAdmin`; without one, import adds no
+        // access (the entries found are `accessEntries` above).
+        deployer_admin: Some(crate::model::DeployerAdmin { enabled: Some(o.deployer_entry.is_some()), principal_arn: o.deployer_entry.clone() }),
         permissions_boundary: None,
         tags: (!tags.is_empty()).then_some(tags),
         policy: None,
@@ -265,7 +271,9 @@ mod tests {
         let j = serde_json::json!({
             "clusterName": "prod", "kubernetesVersion": "1.34", "tags": {"team": "platform"},
             "network": {"extraEndpoints": ["ssm"]},
-            "nodeGroups": [{"name": "general", "instanceTypes": ["m7g.large"]}]
+            "nodeGroups": [{"name": "general", "instanceTypes": ["m7g.large"]}],
+            // Import adds no access: the entries it found are its accessEntries.
+            "deployerAdmin": {"enabled": false}
         });
         let want = serde_json::from_value::<ClusterArgs>(j).expect("spec").with_defaults(Autoname::Disabled, Some("us-east-1"));
         assert_eq!(serde_json::to_value(&got).expect("json"), serde_json::to_value(&want).expect("json"));

@@ -13,12 +13,14 @@ mod imported;
 pub mod names;
 mod observed;
 mod outputs;
+mod summary;
 
 pub use build::{endpoint_services, partition, plan, plan_owned, PlanError};
 pub use cidr::Ipv4Cidr;
 pub use imported::{inputs_from, ObservedCluster, ObservedNodeGroup, ObservedVpc};
 pub use observed::{apply_drift, input_drift, keys as drift_keys, Drift};
 pub use outputs::{assemble, kubeconfig};
+pub use summary::what_up_does;
 
 /// A step id, unique in a plan, e.g. `subnet/node/us-east-1a`. Stable across runs: it names the
 /// AWS resource (through the `secure-eks:step` tag), so a resumed create adopts what exists.

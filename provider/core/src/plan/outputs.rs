@@ -5,11 +5,10 @@ use std::collections::BTreeMap;
 use super::{Action, Plan, StepOutputs};
 use crate::model::{ClusterOutputs, NodeGroupOutput, SecurityGroupIds};
 
-/// A kubeconfig with exec authentication through `aws eks get-token` (no static credentials).
+/// A kubeconfig with exec authentication through `aws eks get-token` (no static credentials),
+/// with the ambient AWS identity ([`crate::kubeconfig`] renders it for a profile and role).
 pub fn kubeconfig(name: &str, region: &str, endpoint: &str, ca_data: &str) -> String {
-    format!(
-        "apiVersion: v1\nkind: Config\nclusters:\n- name: {name}\n  cluster:\n    server: {endpoint}\n    certificate-authority-data: {ca_data}\ncontexts:\n- name: {name}\n  context:\n    cluster: {name}\n    user: {name}\ncurrent-context: {name}\nusers:\n- name: {name}\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: aws\n      args: [\"eks\", \"get-token\", \"--cluster-name\", \"{name}\", \"--region\", \"{region}\", \"--output\", \"json\"]\n      interactiveMode: Never\n"
-    )
+    crate::kubeconfig::kubeconfig_yaml(name, region, endpoint, ca_data, &Default::default())
 }
 
 /// The outputs for the steps that exist. Absent steps give absent outputs.
@@ -66,6 +65,10 @@ pub fn assemble(plan: &Plan, outs: &StepOutputs) -> ClusterOutputs {
         cluster_arn: arn("cluster"),
         kubeconfig: match (&endpoint, &ca) {
             (Some(e), Some(c)) => Some(kubeconfig(&plan.cluster_name, &plan.region, e, c)),
+            _ => None,
+        },
+        kubeconfig_json: match (&endpoint, &ca) {
+            (Some(e), Some(c)) => Some(crate::kubeconfig::kubeconfig_json(&plan.cluster_name, &plan.region, e, c, &Default::default())),
             _ => None,
         },
         endpoint,

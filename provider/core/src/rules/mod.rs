@@ -49,6 +49,7 @@ mod iam_020_access_entries;
 mod iam_021_principal_wildcards;
 pub mod iam_catalogue;
 mod iam_policy;
+mod iam_030_no_admin;
 mod net_001_azs;
 mod net_002_cidrs;
 mod net_003_vpc_source;
@@ -313,7 +314,7 @@ pub fn catalogue() -> &'static [&'static dyn Rule] {
     &CATALOGUE
 }
 
-static CATALOGUE: [&dyn Rule; 51] = [
+static CATALOGUE: [&dyn Rule; 52] = [
     &aws_net_011_existing_subnets::RULE,
     &aws_net_012_zones::RULE,
     &aws_node_014_pinned_ami_arch::RULE,
@@ -342,6 +343,7 @@ static CATALOGUE: [&dyn Rule; 51] = [
         &iam_016_unknown_actions::RULE,
         &iam_020_access_entries::RULE,
         &iam_021_principal_wildcards::RULE,
+        &iam_030_no_admin::RULE,
         &net_001_azs::RULE,
         &net_002_cidrs::RULE,
         &net_003_vpc_source::RULE,

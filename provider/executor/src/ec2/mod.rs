@@ -128,7 +128,7 @@ async fn delete_when_free<T, E, F, Fut>(ctx: &Ctx, what: &str, mut call: F) -> R
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, E>>,
-    E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error,
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
 {
     let last = std::sync::Mutex::new(String::new());
     let r = poll(ctx, &format!("{what} to lose its dependencies"), DEPENDENCY_BUDGET, || {

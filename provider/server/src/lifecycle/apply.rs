@@ -11,7 +11,7 @@ use secure_eks_executor::ApplyError;
 
 use super::checks::{invalid, prepare};
 use super::state::{encode_outputs, plan_of, recorded, spec_and_plan};
-use super::{Result, Run};
+use super::{Configured, Result, Run};
 use crate::errors::ProviderError;
 
 /// Create (or continue a partial create): returns the resource id and its outputs.
@@ -101,9 +101,9 @@ async fn apply(
     };
     let result = result.map_err(|e| if timed_out { timed_out_error(run, e) } else { e });
     match result {
-        Ok(steps) => Ok((id, encode_outputs(&plan, &steps, Some(report))?)),
+        Ok(steps) => Ok((id, encode_outputs(&plan, &steps, Some(report), &run.configured)?)),
         Err(e) if e.done.is_empty() => Err(ProviderError::FailedPrecondition(format!("nothing was created: {e}"))),
-        Err(e) => Err(partial(id, &plan, e, report, inputs_on_failure)?),
+        Err(e) => Err(partial(id, &plan, e, report, inputs_on_failure, &run.configured)?),
     }
 }
 
@@ -133,12 +133,12 @@ async fn delete_orphans(run: &Run, plan: &Plan, steps: StepOutputs) -> std::resu
 }
 
 /// A run that stopped with resources in place: the init error that records them.
-fn partial(id: String, plan: &Plan, e: ApplyError, report: PolicyReport, inputs: PropertyMap) -> Result<ProviderError> {
+fn partial(id: String, plan: &Plan, e: ApplyError, report: PolicyReport, inputs: PropertyMap, configured: &Configured) -> Result<ProviderError> {
     let mut reasons = e.reasons;
     let done = e.done.keys().filter(|k| plan.step(k).is_some()).count();
     reasons.push(format!(
         "partial state: {done} of {} AWS resources of cluster {id} exist and are recorded in the stack; run `pulumi up` again to finish (it resumes and adopts them), or `pulumi destroy` to remove them",
         plan.steps.len()
     ));
-    Ok(ProviderError::InitFailed { id, properties: encode_outputs(plan, &e.done, Some(report))?, reasons, inputs })
+    Ok(ProviderError::InitFailed { id, properties: encode_outputs(plan, &e.done, Some(report), configured)?, reasons, inputs })
 }

@@ -84,6 +84,17 @@ impl Prepared {
         Prepared { spec, ..self }
     }
 
+    /// An absent `deployerAdmin.principalArn`: the earlier one, else the deploying principal
+    /// (STS, read at Configure). Left alone while `deployerAdmin` is unknown.
+    pub fn with_deployer(self, configured: Option<&Configured>) -> Self {
+        if self.annotations.touches_unknown(&Path::key("deployerAdmin")) {
+            return self;
+        }
+        let caller = configured.and_then(|c| c.caller.as_ref()).and_then(|c| c.principal.as_deref());
+        let spec = self.spec.with_deployer(self.olds.as_ref(), caller);
+        Prepared { spec, ..self }
+    }
+
     /// Run the rules (with the AWS facts, when there are any).
     pub fn evaluate(self, region: Option<&str>, aws_facts: Option<&rules::AwsFacts>) -> Checked {
         let today = today();
@@ -116,11 +127,12 @@ impl Prepared {
     pub async fn gate(self, configured: &Configured) -> Result<(ClusterArgs, PolicyReport)> {
         let why = match self.aws_facts(configured).await {
             Ok(Some(facts)) => {
-                let checked = self.with_zones(Some(&facts)).evaluate(Some(&configured.region), Some(&facts));
+                let checked = self.with_zones(Some(&facts)).with_deployer(Some(configured)).evaluate(Some(&configured.region), Some(&facts));
                 if let Some(f) = checked.report.failures.first() {
                     return Err(ProviderError::InvalidArgument(f.message.clone()));
                 }
-                let report = policy_report(&checked.report, &checked.hygiene);
+                let mut report = policy_report(&checked.report, &checked.hygiene);
+                report.admins = checked.spec.cluster_admins();
                 return Ok((checked.spec, report));
             }
             Ok(None) => "the Kubernetes version is not known".to_string(),
@@ -159,7 +171,7 @@ pub async fn check(
         },
         _ => None,
     };
-    let checked = prepared.with_zones(facts.as_ref()).evaluate(region, facts.as_ref());
+    let checked = prepared.with_zones(facts.as_ref()).with_deployer(configured).evaluate(region, facts.as_ref());
     warnings.extend(checked.report.warnings.iter().map(|w| w.message.clone()));
     warnings.extend(checked.hygiene.iter().cloned());
     for (item, reason) in &checked.report.waived {
@@ -186,7 +198,9 @@ pub fn preview_create(configured: Option<&Configured>, props: &PropertyMap) -> R
     let ann = &checked.annotations;
     let known = |top: &str| !ann.touches_unknown(&Path::key(top));
     let target = Target { region: region.as_deref(), account: configured.and_then(|c| c.account.as_deref()), partition: "aws" };
-    Ok(create_outputs(&checked.spec, &known, &target, policy_report(&checked.report, &checked.hygiene)))
+    let mut report = policy_report(&checked.report, &checked.hygiene);
+    report.admins = checked.spec.cluster_admins();
+    Ok(create_outputs(&checked.spec, &known, &target, report))
 }
 
 /// The outputs of an update at preview: as for a create, but outputs of the running cluster

@@ -16,6 +16,8 @@
 
 mod apply;
 mod checks;
+mod kubeconfig;
+mod preview_notes;
 mod read;
 mod state;
 mod timeout;
@@ -30,6 +32,8 @@ use crate::errors::ProviderError;
 
 pub use apply::{create, delete, update};
 pub use checks::{check, preview_create, preview_update, CheckOutcome};
+pub use kubeconfig::get_kubeconfig;
+pub use preview_notes::what_up_does;
 pub use read::{read, Read};
 pub use state::{diff, DiffOutcome};
 pub use timeout::{Op, Timeout};
@@ -45,6 +49,8 @@ pub struct Configured {
     pub region: String,
     /// The account id, when STS was called.
     pub account: Option<String>,
+    /// The deploying caller (STS GetCallerIdentity), when STS was called.
+    pub caller: Option<secure_eks_executor::Caller>,
     /// The AWS session.
     pub aws: Aws,
 }

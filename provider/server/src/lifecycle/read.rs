@@ -51,7 +51,7 @@ pub async fn read(run: &Run, id: &str, outputs: &PropertyMap, inputs: &PropertyM
             gone.join(", ")
         ));
     }
-    let props = encode_outputs(&plan, &fresh, recorded_report(outputs))?;
+    let props = encode_outputs(&plan, &fresh, recorded_report(outputs), &run.configured)?;
     // Settings changed outside Pulumi go into the inputs, so the next preview shows them as a
     // diff against the program and `up` puts them back.
     let drift = secure_eks_core::plan::input_drift(&spec, &plan, &fresh);
@@ -90,7 +90,7 @@ async fn import(run: &Run, id: &str, configured: &Configured) -> Result<Read> {
             e.reasons.join("; ")
         ))
     })?;
-    let props = encode_outputs(&plan, &steps, None)?;
+    let props = encode_outputs(&plan, &steps, None, configured)?;
     let inputs = match codec::encode(&spec, &codec::Annotations::default()) {
         Ok(Value::Object(m)) => m,
         Ok(_) => PropertyMap::new(),

@@ -51,16 +51,24 @@ pub(super) fn recorded_report(outputs: &PropertyMap) -> Option<PolicyReport> {
 }
 
 /// The resource outputs for the steps that exist (the kubeconfig secret).
-pub(super) fn encode_outputs(plan: &Plan, steps: &StepOutputs, report: Option<PolicyReport>) -> Result<PropertyMap> {
+pub(super) fn encode_outputs(plan: &Plan, steps: &StepOutputs, report: Option<PolicyReport>, configured: &Configured) -> Result<PropertyMap> {
     let mut outs = secure_eks_core::plan::assemble(plan, steps);
     outs.policy_report = report;
+    // The kubeconfig authenticates as the provider did: its profile and role.
+    if let (Some(e), Some(c)) = (outs.endpoint.clone(), outs.certificate_authority_data.clone()) {
+        let auth = secure_eks_core::kubeconfig::KubeconfigAuth::of_provider(&configured.config);
+        outs.kubeconfig = Some(secure_eks_core::kubeconfig::kubeconfig_yaml(&plan.cluster_name, &plan.region, &e, &c, &auth));
+        outs.kubeconfig_json = Some(secure_eks_core::kubeconfig::kubeconfig_json(&plan.cluster_name, &plan.region, &e, &c, &auth));
+    }
     let mut map = match serde_json::to_value(&outs).map(|j| codec::from_json(&j)) {
         Ok(Value::Object(m)) => m,
         Ok(_) => PropertyMap::new(),
         Err(e) => return Err(ProviderError::Internal(e.to_string())),
     };
-    if let Some(k) = map.get_mut("kubeconfig") {
-        *k = Value::Secret(Box::new(k.clone()));
+    for key in ["kubeconfig", "kubeconfigJson"] {
+        if let Some(k) = map.get_mut(key) {
+            *k = Value::Secret(Box::new(k.clone()));
+        }
     }
     Ok(map)
 }

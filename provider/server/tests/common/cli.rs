@@ -99,6 +99,12 @@ impl Workspace {
         Workspace { dir, root, env }
     }
 
+    /// Set (or, with `""`, blank out) an environment variable for every later CLI run.
+    pub fn set_env(&mut self, key: &str, value: &str) {
+        self.env.retain(|(k, _)| k != key);
+        self.env.push((key.to_string(), value.to_string()));
+    }
+
     /// Run `pulumi <args>` in the project directory.
     pub fn pulumi(&self, args: &[&str]) -> Run {
         let mut cmd = Command::new(pulumi_bin().join("pulumi"));
