@@ -70,7 +70,11 @@ fn operation_of(type_name: &str) -> Option<String> {
             c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
         })
         .collect();
-    let service = if service == "cloudwatchlogs" { "logs" } else { service };
+    let service = match service {
+        "cloudwatchlogs" => "logs",
+        "elasticloadbalancingv2" => "elasticloadbalancing",
+        s => s,
+    };
     Some(format!("{service}:{camel}"))
 }
 
@@ -123,6 +127,7 @@ pub(crate) struct Ctx {
     pub ssm: aws_sdk_ssm::Client,
     pub kms: aws_sdk_kms::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub elbv2: aws_sdk_elasticloadbalancingv2::Client,
     pub plan: Plan,
     prior: StepOutputs,
     outputs: Mutex<StepOutputs>,
@@ -139,6 +144,7 @@ impl Ctx {
             ssm: aws.ssm(),
             kms: aws.kms(),
             logs: aws.logs(),
+            elbv2: aws.elbv2(),
             plan: plan.clone(),
             prior: prior.clone(),
             outputs: Mutex::new(prior.clone()),
