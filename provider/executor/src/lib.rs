@@ -13,6 +13,7 @@ pub use apply::{is_existing, ApplyError, Progress};
 mod ctx;
 mod drift;
 mod ec2;
+mod endpoint_services;
 mod import;
 mod readonly;
 mod retag;
