@@ -37,9 +37,13 @@ fn assert_up_and_destroy(what: &str, ws: &Workspace, emu: &Emulator) {
     let up = ws.pulumi(&["up", "--yes", "--non-interactive", "--skip-preview"]);
     assert_eq!(up.code, Some(0), "{what}: up failed:\n{}", up.out);
     assert_eq!(emu.leftovers(), AFTER_UP, "{what}: after up");
+    // Issue #12's done-when: the provider's progress lines while it waits; every node group and
+    // coredns ACTIVE at the end (boto3).
+    assert!(up.out.contains("waiting for"), "{what}: no progress line while waiting:\n{}", up.out);
 
     let name = ws.pulumi(&["stack", "output", "clusterName"]);
     assert!(name.out.trim().starts_with("cluster-"), "{what}: clusterName = {}", name.out);
+    emu.assert_cluster_active("us-east-1", name.out.trim());
     let kubeconfig = ws.pulumi(&["stack", "output", "kubeconfig"]);
     assert!(kubeconfig.out.contains("[secret]"), "{what}: kubeconfig is not secret: {}", kubeconfig.out);
     let shown = ws.pulumi(&["stack", "output", "kubeconfig", "--show-secrets"]);

@@ -264,6 +264,36 @@ impl Emulator {
     }
 }
 
+impl Emulator {
+    /// Every node group of `cluster` in `region` and its coredns add-on, with their EKS status,
+    /// as boto3 describes them: `nodegroup/general=ACTIVE coredns=ACTIVE`.
+    pub fn cluster_health_in(&self, region: &str, cluster: &str) -> String {
+        self.boto3_in(
+            region,
+            &format!(
+                "eks = client('eks')\n\
+                 out = [f\"nodegroup/{{n}}={{eks.describe_nodegroup(clusterName='{cluster}', nodegroupName=n)['nodegroup']['status']}}\" for n in sorted(eks.list_nodegroups(clusterName='{cluster}')['nodegroups'])]\n\
+                 try:\n\
+                 \x20   out.append('coredns=' + eks.describe_addon(clusterName='{cluster}', addonName='coredns')['addon']['status'])\n\
+                 except eks.exceptions.ResourceNotFoundException:\n\
+                 \x20   out.append('coredns=missing')\n\
+                 print(' '.join(out))"
+            ),
+        )
+    }
+
+    /// Panics unless every node group of `cluster` and its coredns add-on are ACTIVE (the end of
+    /// every `up`: issue #12's done-when).
+    pub fn assert_cluster_active(&self, region: &str, cluster: &str) {
+        let h = self.cluster_health_in(region, cluster);
+        let parts: Vec<&str> = h.split_whitespace().collect();
+        assert!(
+            parts.len() >= 2 && parts.iter().all(|p| p.ends_with("=ACTIVE")) && parts.iter().any(|p| p.starts_with("nodegroup/")),
+            "every node group and coredns must be ACTIVE after up: {h}"
+        );
+    }
+}
+
 impl Drop for Emulator {
     fn drop(&mut self) {
         let _ = self.child.kill();
