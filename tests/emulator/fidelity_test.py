@@ -740,3 +740,17 @@ def test_delete_cluster_waits_for_its_nodegroups_and_takes_its_addons_and_access
     assert eks.list_addons(clusterName="c1")["addons"] == []
     assert admin not in eks.list_access_entries(clusterName="c1")["accessEntries"]
     assert eks.list_nodegroups(clusterName="c1")["nodegroups"] == []
+
+
+def test_addon_is_degraded_after_its_update_until_the_rollout_converges(endpoint, client):
+    """After UpdateAddon the update is Successful, then the add-on is DEGRADED while its new pods
+    roll out, then ACTIVE (hashicorp/terraform-provider-aws#49104)."""
+    net = _network(client)
+    eks = _cluster(client, net)
+    eks.create_addon(clusterName="c1", addonName="vpc-cni", addonVersion="v1.18.3-eksbuild.1")
+    assert eks.describe_addon(clusterName="c1", addonName="vpc-cni")["addon"]["status"] == "ACTIVE"
+    _http(endpoint + "/_time", "POST", {"scale": 0.2})
+    u = eks.update_addon(clusterName="c1", addonName="vpc-cni", addonVersion="v1.19.2-eksbuild.1")["update"]
+    _wait(lambda: eks.describe_update(name="c1", updateId=u["id"], addonName="vpc-cni")["update"]["status"], "Successful")
+    seen = _wait(lambda: eks.describe_addon(clusterName="c1", addonName="vpc-cni")["addon"]["status"], "ACTIVE")
+    assert "DEGRADED" in seen, seen

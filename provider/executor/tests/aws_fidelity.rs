@@ -223,3 +223,30 @@ async fn an_endpoint_the_region_lacks_is_left_out_with_a_warning() {
     assert!(lines.iter().any(|l| l.starts_with("warning:") && l.contains("com.amazonaws.us-east-1.eks") && l.contains("vpce/eks is left out")), "{lines:?}");
     aws.destroy(&plan, &outs, &CancellationToken::new(), &tx).await.unwrap_or_else(|e| panic!("{e:?}"));
 }
+
+/// An addon update is Successful, then the addon is DEGRADED while its new pods roll out (the
+/// emulator does what EKS does): the executor waits through DEGRADED, with a progress line, until
+/// ACTIVE, instead of failing at once. (~15 s)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_addon_passing_through_degraded_during_an_update_is_waited_for() {
+    let emu = Emulator::start_with_time_scale(0.2);
+    let aws = emu.aws().await;
+    let pinned = |v: &str| only(plan_for("degraded", json!({"addons": {"vpcCni": {"version": v}}})), &["addon/vpc-cni"]);
+    let cancel = CancellationToken::new();
+    let (tx, _rx) = progress();
+    let outs = aws.apply(&pinned("v1.18.3-eksbuild.1"), &StepOutputs::new(), &cancel, &tx).await.unwrap_or_else(|e| panic!("{e:?}"));
+
+    // The update takes a (scaled) minute, the rollout after it another.
+    emu.set_time_scale(1.0);
+    let (tx, mut rx) = progress();
+    let newer = pinned("v1.19.2-eksbuild.1");
+    let outs = aws.apply(&newer, &outs, &cancel, &tx).await.unwrap_or_else(|e| panic!("the DEGRADED rollout must be waited for: {e:?}"));
+    let lines = drain(&mut rx);
+    assert!(lines.iter().any(|l| l.contains("waiting for addon vpc-cni to become ACTIVE")), "no wait through DEGRADED: {lines:?}");
+    let status = emu.boto3("a = client('eks').describe_addon(clusterName='degraded', addonName='vpc-cni')['addon']\nprint(a['status'], a['addonVersion'])");
+    assert_eq!(status, "ACTIVE v1.19.2-eksbuild.1");
+
+    emu.set_time_scale(0.2);
+    let (tx, _rx) = progress();
+    aws.destroy(&newer, &outs, &cancel, &tx).await.unwrap_or_else(|e| panic!("{e:?}"));
+}

@@ -322,7 +322,8 @@ def describe_addon(self):
 
     res = _prev_describe_addon(self)
     a = res.result["addon"]
-    if a["addonName"] == "coredns" and a["status"] in ("ACTIVE", "DEGRADED"):
+    rolling = (a["clusterName"], a["addonName"]) in _ext(self).get("rolling", ())
+    if a["addonName"] == "coredns" and a["status"] in ("ACTIVE", "DEGRADED") and not rolling:
         c = _cluster(self)
         issue = eks_nodejoin.why_pods_have_no_ip(self.current_account, self.region, c, _ext(self)["addons"].get(c.name, {}))
         if issue:
