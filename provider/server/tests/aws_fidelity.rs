@@ -113,3 +113,33 @@ fn destroy_deletes_what_kubernetes_left_and_names_what_it_may_not_delete() {
     assert_eq!(destroy.code, Some(0), "destroy failed:\n{}", destroy.out);
     assert_eq!(emu.leftovers(), NOTHING_LEFT, "after destroy");
 }
+
+/// The emulator can say no (issue #12's done-when): with the region's `ecr.dkr` endpoint service
+/// hidden (the test-only switch), the preview warns (SEKS-NET-030), `up` leaves the endpoint out,
+/// the nodes have no path to ECR, EKS fails the node group with NodeCreationFailure and the
+/// provider's error shows that health issue; destroy then leaves nothing. (~40 s)
+#[test]
+fn a_missing_endpoint_fails_the_node_group_with_ekss_health_issue() {
+    let emu = Emulator::start();
+    emu.hide_endpoint_services("us-east-1", &["ecr.dkr"]);
+    let ws = Workspace::new("examples/yaml-minimal");
+    ws.init_stack_quick(&emu.endpoints());
+    let preview = ws.pulumi(&["preview", "--non-interactive"]);
+    assert_eq!(preview.code, Some(0), "a missing endpoint service is a warning at preview:\n{}", preview.out);
+    assert!(preview.out.contains("SEKS-NET-030") && preview.out.contains("com.amazonaws.us-east-1.ecr.dkr"), "{}", preview.out);
+
+    let up = ws.pulumi(&["up", "--yes", "--non-interactive", "--skip-preview"]);
+    assert_ne!(up.code, Some(0), "the node group must fail:\n{}", up.out);
+    assert!(
+        up.out.contains("NodeCreationFailure") && up.out.contains("Instances failed to join the kubernetes cluster"),
+        "the error must show EKS's health issue:\n{}",
+        up.out
+    );
+    let name = emu.boto3("print(client('eks').list_clusters()['clusters'][0])");
+    let verdict = emu.nodegroup_verdict("us-east-1", &name, "general");
+    assert!(verdict.contains("CREATE_FAILED") && verdict.contains("ecr.dkr"), "{verdict}");
+
+    let destroy = ws.pulumi(DESTROY);
+    assert_eq!(destroy.code, Some(0), "destroy failed:\n{}", destroy.out);
+    assert_eq!(emu.leftovers(), NOTHING_LEFT, "after destroy");
+}
