@@ -754,3 +754,29 @@ def test_addon_is_degraded_after_its_update_until_the_rollout_converges(endpoint
     _wait(lambda: eks.describe_update(name="c1", updateId=u["id"], addonName="vpc-cni")["update"]["status"], "Successful")
     seen = _wait(lambda: eks.describe_addon(clusterName="c1", addonName="vpc-cni")["addon"]["status"], "ACTIVE")
     assert "DEGRADED" in seen, seen
+
+
+def test_cluster_sg_referenced_by_another_group_is_left_behind(endpoint, client):
+    """EKS deletes its cluster security group after the cluster, but not while another group's
+    rule references it: then it stays for good (aws/aws-cdk#14456) and blocks DeleteVpc."""
+    net = _network(client, private=False, s3=False)
+    ec2 = client("ec2")
+    eks = _cluster(client, net)
+    csg = eks.describe_cluster(name="c1")["cluster"]["resourcesVpcConfig"]["clusterSecurityGroupId"]
+    nodes = ec2.create_security_group(GroupName="nodes", Description="x", VpcId=net["vpc"])["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=nodes, IpPermissions=[
+        {"IpProtocol": "-1", "UserIdGroupPairs": [{"GroupId": csg}]}])
+    eks.delete_cluster(name="c1")
+
+    def cluster_gone():
+        try:
+            return eks.describe_cluster(name="c1")["cluster"]["status"]
+        except ClientError as err:
+            return err.response["Error"]["Code"]
+
+    _wait(cluster_gone, "ResourceNotFoundException")
+    _wait(lambda: len(ec2.describe_network_interfaces(Filters=[{"Name": "description", "Values": ["Amazon EKS c1"]}])["NetworkInterfaces"]), 0)
+    ec2.delete_security_group(GroupId=nodes)  # the reference goes: EKS does not come back for its group
+    for _ in range(3):
+        ec2.describe_vpcs()  # time scale 0: any retry would be due now
+    assert ec2.describe_security_groups(Filters=[{"Name": "group-id", "Values": [csg]}])["SecurityGroups"]
