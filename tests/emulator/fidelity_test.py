@@ -674,7 +674,7 @@ def test_retried_creates_with_the_same_client_request_token_return_the_same_reso
     """CreateCluster / CreateNodegroup / CreateAddon `clientRequestToken` "ensure[s] the idempotency
     of the request" (EKS API reference): a retry after a lost answer gets the same resource, another
     token for the same name is ResourceInUseException."""
-    net = _network(client)
+    net = _network(client, private=False, s3=False)  # whether nodes can join does not matter here
     eks = client("eks")
     role = _role(client, "tok-cluster", ["AmazonEKSClusterPolicy"])
     vpc = {"subnetIds": net["subnets"], "endpointPublicAccess": False, "endpointPrivateAccess": True}
@@ -712,7 +712,7 @@ def test_delete_cluster_waits_for_its_nodegroups_and_takes_its_addons_and_access
     you must delete them first" (ResourceInUseException); add-ons and access entries are parts of
     the cluster and go with it: a new cluster of the same name has none
     (https://docs.aws.amazon.com/eks/latest/APIReference/API_DeleteCluster.html)."""
-    net = _network(client)
+    net = _network(client, private=False, s3=False)  # whether nodes can join does not matter here
     eks = _cluster(client, net)
     _nodegroup(client, eks, net)
     eks.create_addon(clusterName="c1", addonName="vpc-cni")
