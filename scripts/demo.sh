@@ -53,7 +53,7 @@ mkdir -p "$work/state"
 export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
 cd "$work/project"
 pulumi stack init dev --non-interactive >/dev/null
-for svc in ec2 iam eks ssm sts kms logs; do
+for svc in ec2 iam eks ssm sts kms logs elbv2; do
     pulumi config set --path "secure-eks:endpoints.$svc" "$url" >/dev/null
 done
 echo "==> pulumi preview ($example, emulator at $url)" >&2

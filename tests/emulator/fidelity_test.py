@@ -667,3 +667,116 @@ def test_endpoint_deletion_finishes_even_when_its_route_table_went_first(client)
     assert ec2.describe_vpc_endpoints(VpcEndpointIds=[net["endpoints"]["s3"]])["VpcEndpoints"][0]["State"].lower() == "deleted"
     ec2.delete_security_group(GroupId=net["sg"])
     ec2.delete_vpc(VpcId=net["vpc"])
+
+
+# ------------------------------------------------------------------ idempotency and what goes with a cluster
+def test_retried_creates_with_the_same_client_request_token_return_the_same_resource(client):
+    """CreateCluster / CreateNodegroup / CreateAddon `clientRequestToken` "ensure[s] the idempotency
+    of the request" (EKS API reference): a retry after a lost answer gets the same resource, another
+    token for the same name is ResourceInUseException."""
+    net = _network(client, private=False, s3=False)  # whether nodes can join does not matter here
+    eks = client("eks")
+    role = _role(client, "tok-cluster", ["AmazonEKSClusterPolicy"])
+    vpc = {"subnetIds": net["subnets"], "endpointPublicAccess": False, "endpointPrivateAccess": True}
+    first = eks.create_cluster(name="c1", version="1.34", roleArn=role, resourcesVpcConfig=vpc, clientRequestToken="t-c1")["cluster"]
+    again = eks.create_cluster(name="c1", version="1.34", roleArn=role, resourcesVpcConfig=vpc, clientRequestToken="t-c1")["cluster"]
+    assert (again["arn"], again["createdAt"]) == (first["arn"], first["createdAt"])
+    assert eks.list_clusters()["clusters"] == ["c1"]
+    with pytest.raises(ClientError) as e:
+        eks.create_cluster(name="c1", version="1.34", roleArn=role, resourcesVpcConfig=vpc, clientRequestToken="t-other")
+    assert _code(e) == "ResourceInUseException"
+    assert eks.describe_cluster(name="c1")["cluster"]["status"] == "ACTIVE"  # time scale 0
+
+    node_role = _role(client, "tok-node", NODE_POLICIES)
+    ng = dict(clusterName="c1", nodegroupName="ng", subnets=net["subnets"], nodeRole=node_role,
+              amiType="AL2023_x86_64_STANDARD", instanceTypes=["m5.large"])
+    first = eks.create_nodegroup(**ng, clientRequestToken="t-ng")["nodegroup"]
+    again = eks.create_nodegroup(**ng, clientRequestToken="t-ng")["nodegroup"]
+    assert (again["nodegroupArn"], again["createdAt"]) == (first["nodegroupArn"], first["createdAt"])
+    assert eks.list_nodegroups(clusterName="c1")["nodegroups"] == ["ng"]
+    with pytest.raises(ClientError) as e:
+        eks.create_nodegroup(**ng, clientRequestToken="t-ng-other")
+    assert _code(e) == "ResourceInUseException"
+
+    first = eks.create_addon(clusterName="c1", addonName="vpc-cni", clientRequestToken="t-cni")["addon"]
+    again = eks.create_addon(clusterName="c1", addonName="vpc-cni", clientRequestToken="t-cni")["addon"]
+    assert again["addonArn"] == first["addonArn"]
+    assert eks.list_addons(clusterName="c1")["addons"] == ["vpc-cni"]
+    with pytest.raises(ClientError) as e:
+        eks.create_addon(clusterName="c1", addonName="vpc-cni", clientRequestToken="t-cni-other")
+    assert _code(e) == "ResourceInUseException"
+
+
+def test_delete_cluster_waits_for_its_nodegroups_and_takes_its_addons_and_access_entries(client):
+    """DeleteCluster: "If you have managed node groups or Fargate profiles attached to the cluster,
+    you must delete them first" (ResourceInUseException); add-ons and access entries are parts of
+    the cluster and go with it: a new cluster of the same name has none
+    (https://docs.aws.amazon.com/eks/latest/APIReference/API_DeleteCluster.html)."""
+    net = _network(client, private=False, s3=False)  # whether nodes can join does not matter here
+    eks = _cluster(client, net)
+    _nodegroup(client, eks, net)
+    eks.create_addon(clusterName="c1", addonName="vpc-cni")
+    admin = _role(client, "someone", [])
+    eks.create_access_entry(clusterName="c1", principalArn=admin)
+    with pytest.raises(ClientError) as e:
+        eks.delete_cluster(name="c1")
+    assert _code(e) == "ResourceInUseException"
+    assert "nodegroup" in _msg(e).lower()
+    eks.delete_nodegroup(clusterName="c1", nodegroupName="ng")
+
+    def gone(fn):
+        try:
+            fn()
+            return "exists"
+        except ClientError as err:
+            return err.response["Error"]["Code"]
+
+    _wait(lambda: gone(lambda: eks.describe_nodegroup(clusterName="c1", nodegroupName="ng")), "ResourceNotFoundException")
+    eks.delete_cluster(name="c1")
+    _wait(lambda: gone(lambda: eks.describe_cluster(name="c1")), "ResourceNotFoundException")
+    assert gone(lambda: eks.describe_addon(clusterName="c1", addonName="vpc-cni")) == "ResourceNotFoundException"
+    assert gone(lambda: eks.describe_access_entry(clusterName="c1", principalArn=admin)) == "ResourceNotFoundException"
+    _cluster(client, net)  # the same name again: nothing of the old one
+    assert eks.list_addons(clusterName="c1")["addons"] == []
+    assert admin not in eks.list_access_entries(clusterName="c1")["accessEntries"]
+    assert eks.list_nodegroups(clusterName="c1")["nodegroups"] == []
+
+
+def test_addon_is_degraded_after_its_update_until_the_rollout_converges(endpoint, client):
+    """After UpdateAddon the update is Successful, then the add-on is DEGRADED while its new pods
+    roll out, then ACTIVE (hashicorp/terraform-provider-aws#49104)."""
+    net = _network(client)
+    eks = _cluster(client, net)
+    eks.create_addon(clusterName="c1", addonName="vpc-cni", addonVersion="v1.18.3-eksbuild.1")
+    assert eks.describe_addon(clusterName="c1", addonName="vpc-cni")["addon"]["status"] == "ACTIVE"
+    _http(endpoint + "/_time", "POST", {"scale": 0.2})
+    u = eks.update_addon(clusterName="c1", addonName="vpc-cni", addonVersion="v1.19.2-eksbuild.1")["update"]
+    _wait(lambda: eks.describe_update(name="c1", updateId=u["id"], addonName="vpc-cni")["update"]["status"], "Successful")
+    seen = _wait(lambda: eks.describe_addon(clusterName="c1", addonName="vpc-cni")["addon"]["status"], "ACTIVE")
+    assert "DEGRADED" in seen, seen
+
+
+def test_cluster_sg_referenced_by_another_group_is_left_behind(endpoint, client):
+    """EKS deletes its cluster security group after the cluster, but not while another group's
+    rule references it: then it stays for good (aws/aws-cdk#14456) and blocks DeleteVpc."""
+    net = _network(client, private=False, s3=False)
+    ec2 = client("ec2")
+    eks = _cluster(client, net)
+    csg = eks.describe_cluster(name="c1")["cluster"]["resourcesVpcConfig"]["clusterSecurityGroupId"]
+    nodes = ec2.create_security_group(GroupName="nodes", Description="x", VpcId=net["vpc"])["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=nodes, IpPermissions=[
+        {"IpProtocol": "-1", "UserIdGroupPairs": [{"GroupId": csg}]}])
+    eks.delete_cluster(name="c1")
+
+    def cluster_gone():
+        try:
+            return eks.describe_cluster(name="c1")["cluster"]["status"]
+        except ClientError as err:
+            return err.response["Error"]["Code"]
+
+    _wait(cluster_gone, "ResourceNotFoundException")
+    _wait(lambda: len(ec2.describe_network_interfaces(Filters=[{"Name": "description", "Values": ["Amazon EKS c1"]}])["NetworkInterfaces"]), 0)
+    ec2.delete_security_group(GroupId=nodes)  # the reference goes: EKS does not come back for its group
+    for _ in range(3):
+        ec2.describe_vpcs()  # time scale 0: any retry would be due now
+    assert ec2.describe_security_groups(Filters=[{"Name": "group-id", "Values": [csg]}])["SecurityGroups"]

@@ -20,7 +20,9 @@
 //!   running ones finish.
 //! - **destroy**: a recorded step is deleted once every step that depends on it (directly or
 //!   through steps that were never created) is gone. Existing resources (`Existing*` steps) are
-//!   never deleted; "not found" counts as deleted.
+//!   never deleted; "not found" counts as deleted. Between the cluster and the network, what
+//!   Kubernetes, EKS and GuardDuty left in the VPC is deleted (`leftovers.rs`), and before
+//!   DeleteVpc anything else still in it is named in the error.
 //! - **refresh**: every recorded step is described again; gone ones are dropped.
 
 use std::collections::BTreeSet;
@@ -33,7 +35,7 @@ use tracing::Instrument;
 
 use crate::ctx::{Ctx, StepError, EXTRA_EXISTING, RETIRED_SEP};
 use crate::graph::{self, Node};
-use crate::{ec2, eks, iam, kms, logs, Aws};
+use crate::{ec2, eks, iam, kms, leftovers, logs, Aws};
 
 /// Progress lines for the engine's status display.
 pub type Progress = tokio::sync::mpsc::UnboundedSender<String>;
@@ -389,12 +391,30 @@ impl Aws {
                 None => unknown.push(format!("{id}: not in the plan and of an unknown kind; delete it by hand")),
             }
         }
-        let present: BTreeSet<String> = outputs.keys().cloned().collect();
+        let mut present: BTreeSet<String> = outputs.keys().cloned().collect();
+        // What Kubernetes, EKS and GuardDuty left in the VPC goes after the cluster and its node
+        // groups, before the VPC, its subnets and security groups (leftovers.rs).
+        if outputs.contains_key("vpc") {
+            let network: Vec<String> =
+                forward.iter().filter(|n| matches!(kind(plan, &n.id), Some(Kind::Vpc | Kind::VpcCidr | Kind::Subnet | Kind::Sg))).map(|n| n.id.clone()).collect();
+            for n in forward.iter_mut().filter(|n| matches!(kind(plan, &n.id), Some(Kind::Cluster | Kind::NodeGroup))) {
+                n.deps.push(leftovers::LEFTOVERS.to_string());
+            }
+            forward.push(Node { id: leftovers::LEFTOVERS.to_string(), deps: network });
+            present.insert(leftovers::LEFTOVERS.to_string());
+        }
         let nodes = graph::reverse(&forward, &present);
-        ctx.say(format!("destroying {} recorded steps of cluster {}", nodes.len(), plan.cluster_name));
+        ctx.say(format!("destroying {} recorded steps of cluster {}", nodes.iter().filter(|n| n.id != leftovers::LEFTOVERS).count(), plan.cluster_name));
         let outcome = graph::run(&nodes, graph::MAX_CONCURRENCY, cancel, |id| {
             let ctx = Arc::clone(&ctx);
             async move {
+                if id == leftovers::LEFTOVERS {
+                    let r = leftovers::delete_leftovers(&ctx).await;
+                    if let Err(e) = &r {
+                        ctx.say(format!("{id}: failed: {e}"));
+                    }
+                    return r;
+                }
                 let Some(o) = ctx.get(&id) else { return Ok(()) };
                 if is_existing(&ctx.plan, &id, &o) {
                     ctx.say(format!("{id}: existing resource {} is kept", o.id));
@@ -407,6 +427,10 @@ impl Aws {
                     ctx.say(format!("{id}: {} now belongs to step {owner}; kept", o.id));
                     ctx.forget(&id);
                     return Ok(());
+                }
+                if k == Kind::Vpc {
+                    // Name what this stack may not delete instead of waiting out DependencyViolation.
+                    leftovers::check_vpc_free(&ctx, &o.id).await.inspect_err(|e| ctx.say(format!("{id}: delete failed: {e}")))?;
                 }
                 ctx.say(format!("{id}: deleting {}", o.id));
                 match delete(&ctx, k, &o).await {

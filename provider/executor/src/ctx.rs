@@ -63,7 +63,11 @@ pub(crate) fn aws_err<E: std::error::Error + 'static>(e: E) -> StepError {
 fn operation_of(type_name: &str) -> Option<String> {
     let rest = &type_name[type_name.find("aws_sdk_")? + "aws_sdk_".len()..];
     let (service, rest) = rest.split_once("::operation::")?;
-    let service = if service == "cloudwatchlogs" { "logs" } else { service };
+    let service = match service {
+        "cloudwatchlogs" => "logs",
+        "elasticloadbalancingv2" => "elasticloadbalancing",
+        s => s,
+    };
     // Every `<module>::<Type>` after `::operation::`; the one whose type is `<Op>Error` names it.
     let from_type = std::iter::once(rest).chain(rest.split("::operation::").skip(1)).find_map(|r| {
         let mut parts = r.splitn(3, "::");
@@ -135,6 +139,7 @@ pub(crate) struct Ctx {
     pub ssm: aws_sdk_ssm::Client,
     pub kms: aws_sdk_kms::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub elbv2: aws_sdk_elasticloadbalancingv2::Client,
     pub plan: Plan,
     prior: StepOutputs,
     outputs: Mutex<StepOutputs>,
@@ -151,6 +156,7 @@ impl Ctx {
             ssm: aws.ssm(),
             kms: aws.kms(),
             logs: aws.logs(),
+            elbv2: aws.elbv2(),
             plan: plan.clone(),
             prior: prior.clone(),
             outputs: Mutex::new(prior.clone()),

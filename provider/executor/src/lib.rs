@@ -17,6 +17,7 @@ mod identity;
 pub use identity::Caller;
 mod drift;
 mod ec2;
+mod endpoint_services;
 mod import;
 mod readonly;
 mod replay;
@@ -25,6 +26,7 @@ mod eks;
 mod graph;
 mod iam;
 mod kms;
+mod leftovers;
 mod logs;
 mod retry;
 mod ssm;
@@ -206,6 +208,17 @@ impl Aws {
             b = b.interceptor(readonly::ReadOnly);
         }
         aws_sdk_cloudwatchlogs::Client::from_conf(b.retry_classifier(retry::ThrottleWatch).build())
+    }
+
+    pub(crate) fn elbv2(&self) -> aws_sdk_elasticloadbalancingv2::Client {
+        let mut b = aws_sdk_elasticloadbalancingv2::config::Builder::from(&self.sdk);
+        if let Some(url) = self.endpoint("elbv2") {
+            b = b.endpoint_url(url);
+        }
+        if self.read_only {
+            b = b.interceptor(readonly::ReadOnly);
+        }
+        aws_sdk_elasticloadbalancingv2::Client::from_conf(b.retry_classifier(retry::ThrottleWatch).build())
     }
 }
 

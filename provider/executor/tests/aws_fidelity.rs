@@ -223,3 +223,66 @@ async fn an_endpoint_the_region_lacks_is_left_out_with_a_warning() {
     assert!(lines.iter().any(|l| l.starts_with("warning:") && l.contains("com.amazonaws.us-east-1.eks") && l.contains("vpce/eks is left out")), "{lines:?}");
     aws.destroy(&plan, &outs, &CancellationToken::new(), &tx).await.unwrap_or_else(|e| panic!("{e:?}"));
 }
+
+/// An addon update is Successful, then the addon is DEGRADED while its new pods roll out (the
+/// emulator does what EKS does): the executor waits through DEGRADED, with a progress line, until
+/// ACTIVE, instead of failing at once. (~15 s)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_addon_passing_through_degraded_during_an_update_is_waited_for() {
+    let emu = Emulator::start_with_time_scale(0.2);
+    let aws = emu.aws().await;
+    let pinned = |v: &str| only(plan_for("degraded", json!({"addons": {"vpcCni": {"version": v}}})), &["addon/vpc-cni"]);
+    let cancel = CancellationToken::new();
+    let (tx, _rx) = progress();
+    let outs = aws.apply(&pinned("v1.18.3-eksbuild.1"), &StepOutputs::new(), &cancel, &tx).await.unwrap_or_else(|e| panic!("{e:?}"));
+
+    // The update takes a (scaled) minute, the rollout after it another.
+    emu.set_time_scale(1.0);
+    let (tx, mut rx) = progress();
+    let newer = pinned("v1.19.2-eksbuild.1");
+    let outs = aws.apply(&newer, &outs, &cancel, &tx).await.unwrap_or_else(|e| panic!("the DEGRADED rollout must be waited for: {e:?}"));
+    let lines = drain(&mut rx);
+    assert!(lines.iter().any(|l| l.contains("waiting for addon vpc-cni to become ACTIVE")), "no wait through DEGRADED: {lines:?}");
+    let status = emu.boto3("a = client('eks').describe_addon(clusterName='degraded', addonName='vpc-cni')['addon']\nprint(a['status'], a['addonVersion'])");
+    assert_eq!(status, "ACTIVE v1.19.2-eksbuild.1");
+
+    emu.set_time_scale(0.2);
+    let (tx, _rx) = progress();
+    aws.destroy(&newer, &outs, &cancel, &tx).await.unwrap_or_else(|e| panic!("{e:?}"));
+}
+
+/// EKS leaves its cluster security group behind when a rule of another group references it
+/// (aws/aws-cdk#14456; the emulator does the same): destroy revokes our group's rule that
+/// references it, deletes it, and the VPC goes. (~10 s)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn destroy_deletes_the_cluster_security_group_eks_left() {
+    let emu = Emulator::start_with_time_scale(0.2);
+    let aws = emu.aws().await;
+    let ec2 = aws_sdk_ec2::Client::new(&emu.sdk().await);
+    let plan = only(plan_for("leftsg", json!({})), &["cluster", "sg/node"]);
+    let cancel = CancellationToken::new();
+    let (tx, _rx) = progress();
+    let outs = aws.apply(&plan, &StepOutputs::new(), &cancel, &tx).await.unwrap_or_else(|e| panic!("{e:?}"));
+    let eks = aws_sdk_eks::Client::new(&emu.sdk().await);
+    let c = eks.describe_cluster().name("leftsg").send().await.unwrap().cluster.unwrap();
+    let csg = c.resources_vpc_config().and_then(|v| v.cluster_security_group_id()).unwrap().to_string();
+    // A rule of our node SG that references the cluster SG (as a user might add).
+    ec2.authorize_security_group_ingress()
+        .group_id(&outs["sg/node"].id)
+        .ip_permissions(
+            aws_sdk_ec2::types::IpPermission::builder()
+                .ip_protocol("-1")
+                .user_id_group_pairs(aws_sdk_ec2::types::UserIdGroupPair::builder().group_id(&csg).build())
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    let (tx, mut rx) = progress();
+    aws.destroy(&plan, &outs, &cancel, &tx).await.unwrap_or_else(|e| panic!("{e:?}\n{:?}", drain(&mut rx)));
+    let left = ec2.describe_security_groups().filters(Filter::builder().name("group-id").values(&csg).build()).send().await.unwrap();
+    assert!(left.security_groups().is_empty(), "the cluster SG EKS left is deleted");
+    let vpcs = ec2.describe_vpcs().vpc_ids(&outs["vpc"].id).send().await;
+    assert!(vpcs.map(|o| o.vpcs().is_empty()).unwrap_or(true), "the VPC is deleted");
+}

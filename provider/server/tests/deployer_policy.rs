@@ -1,6 +1,7 @@
 //! The deployer's IAM policy, proven. `docs/deployer-policy.json` is generated from what the
 //! provider really calls: the lifecycle of `tests/e2e/deployer-policy` through the real CLI
-//! (preview, create, an in-place update, refresh, import by name, destroy) against the emulator,
+//! (preview, create, an in-place update, refresh, import by name, the leftovers of Kubernetes and
+//! GuardDuty, destroy) against the emulator,
 //! whose request log (`/_requests`) lists every AWS operation. Each operation becomes its IAM
 //! action, and `SCOPES` below puts each action into a statement scoped by resource ARN patterns and
 //! tag conditions where AWS supports them. Regenerate with `scripts/gen-deployer-policy.sh`
@@ -171,6 +172,20 @@ fn via_eks(_: &BTreeSet<String>) -> Option<Value> {
     Some(json!({"StringLike": {"kms:ViaService": "eks.*.amazonaws.com"}}))
 }
 
+/// What the AWS Load Balancer Controller made (destroy deletes it: executor leftovers.rs).
+fn lbc_tagged(_: &BTreeSet<String>) -> Option<Value> {
+    Some(json!({"Null": {"aws:ResourceTag/elbv2.k8s.aws/cluster": "false"}}))
+}
+
+/// Statements beyond `SCOPES` for actions on resources that others made and tagged (what
+/// Kubernetes, EKS and GuardDuty leave in the cluster VPC, which destroy deletes), added when the
+/// log shows the trigger: (trigger, sid, actions, the tag key the resources carry).
+const LEFTOVER_STATEMENTS: &[(&str, &str, &[&str], &str)] = &[
+    ("elasticloadbalancing:DeleteLoadBalancer", "Ec2DeleteKubernetesLeftovers", &["ec2:DeleteSecurityGroup"], "elbv2.k8s.aws/cluster"),
+    ("elasticloadbalancing:DescribeLoadBalancers", "Ec2DeleteEksClusterSecurityGroup", &["ec2:DeleteSecurityGroup"], "aws:eks:cluster-name"),
+    ("elasticloadbalancing:DescribeLoadBalancers", "Ec2DeleteGuardDutyLeftovers", &["ec2:DeleteSecurityGroup", "ec2:DeleteVpcEndpoints"], "GuardDutyManaged"),
+];
+
 const READ: &[&str] = &["Describe", "Get", "List"];
 
 const SCOPES: &[Scope] = &[
@@ -241,6 +256,13 @@ const SCOPES: &[Scope] = &[
         condition: none,
     },
     Scope { sid: "KmsChangeOwnedKeys", takes: |s, _| s == "kms", resources: &["arn:aws:kms:*:*:key/*"], condition: owned },
+    Scope { sid: "ElbRead", takes: |s, op| s == "elasticloadbalancing" && verb(op, READ), resources: &["*"], condition: none },
+    Scope {
+        sid: "ElbDeleteKubernetesLeftovers",
+        takes: |s, _| s == "elasticloadbalancing",
+        resources: &["arn:aws:elasticloadbalancing:*:*:loadbalancer/*", "arn:aws:elasticloadbalancing:*:*:targetgroup/*"],
+        condition: lbc_tagged,
+    },
     Scope { sid: "LogsAccountRead", takes: |s, op| s == "logs" && op == "DescribeLogGroups", resources: &["*"], condition: none },
     Scope { sid: "LogsEksLogGroups", takes: |s, _| s == "logs", resources: &["arn:aws:logs:*:*:log-group:/aws/eks/*"], condition: none },
 ];
@@ -267,7 +289,7 @@ fn policy(observed: &BTreeSet<String>) -> Result<Value, Vec<String>> {
     if !orphans.is_empty() {
         return Err(orphans);
     }
-    let statements: Vec<Value> = by_sid
+    let mut statements: Vec<Value> = by_sid
         .into_iter()
         .map(|(i, actions)| {
             let s = &SCOPES[i];
@@ -279,6 +301,11 @@ fn policy(observed: &BTreeSet<String>) -> Result<Value, Vec<String>> {
             st
         })
         .collect();
+    for (trigger, sid, actions, tag) in LEFTOVER_STATEMENTS {
+        if observed.contains(*trigger) {
+            statements.push(json!({"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": "*", "Condition": {"Null": {format!("aws:ResourceTag/{tag}"): "false"}}}));
+        }
+    }
     Ok(json!({"Version": "2012-10-17", "Statement": statements}))
 }
 
@@ -396,6 +423,9 @@ fn lifecycle(ws: &Workspace, emu: &Emulator) {
     let urn = format!("urn:pulumi:dev::{PROJECT}::secure-eks:index:SecureEksCluster::cluster");
     ok(ws, &["state", "delete", &urn, "--yes", "--force"]);
     step(&["import", "secure-eks:index:SecureEksCluster", "cluster", &name, "--yes", "--non-interactive", "--generate-code=false", "--protect=false"]);
+    // What Kubernetes and GuardDuty leave in the VPC: destroy deletes it too.
+    emu.k8s_load_balancer("us-east-1", &name);
+    emu.k8s_guardduty("us-east-1", &name);
     step(&["destroy", "--yes", "--non-interactive", "--skip-preview"]);
 }
 

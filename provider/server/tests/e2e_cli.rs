@@ -7,6 +7,15 @@ mod common;
 use common::cli::{plugin_dir, provider_pids, pulumi_bin, users_vpc, Workspace, NOTHING_LEFT, ONE_MINIMAL_CLUSTER};
 use common::emulator::Emulator;
 
+/// Issue #12's done-when for the `up` of an example: the emulator's resources take simulated
+/// minutes, so the output shows the provider's progress lines while it waits, and the run ends
+/// with every node group and coredns ACTIVE (told by boto3, not by our code).
+fn assert_up_waited_and_ended_active(emu: &Emulator, ws: &Workspace, up: &str) {
+    assert!(up.contains("waiting for"), "no progress line while waiting:\n{up}");
+    let name = ws.pulumi(&["stack", "output", "clusterName"]).out.trim().to_string();
+    emu.assert_cluster_active("us-east-1", &name);
+}
+
 #[test]
 fn yaml_minimal_previews_a_cluster_to_create() {
     let emu = Emulator::start();
@@ -70,6 +79,7 @@ fn yaml_minimal_up_is_idempotent_keeps_secrets_refreshes_and_destroys_everything
     let up = ws.pulumi(&["up", "--yes", "--non-interactive", "--skip-preview"]);
     assert_eq!(up.code, Some(0), "up failed:\n{}", up.out);
     assert_eq!(emu.leftovers(), ONE_MINIMAL_CLUSTER, "after up");
+    assert_up_waited_and_ended_active(&emu, &ws, &up.out);
 
     // A second up changes nothing.
     let again = ws.pulumi(&["preview", "--non-interactive", "--expect-no-changes"]);
@@ -195,6 +205,7 @@ fn byo_vpc_up_update_refresh_destroy_leaves_the_users_vpc_alone() {
     let up = ws.pulumi(&["up", "--yes", "--non-interactive", "--skip-preview"]);
     assert_eq!(up.code, Some(0), "up failed:\n{}", up.out);
     assert!(up.out.contains("waived SEKS-REL-001"), "the applied waiver is printed:\n{}", up.out);
+    assert_up_waited_and_ended_active(&emu, &ws, &up.out);
     let again = ws.pulumi(&["preview", "--non-interactive", "--expect-no-changes"]);
     assert_eq!(again.code, Some(0), "{}", again.out);
     let refresh = ws.pulumi(&["refresh", "--yes", "--non-interactive", "--skip-preview", "--expect-no-changes"]);

@@ -17,9 +17,9 @@ use common::cli::{users_vpc, Run, Workspace};
 use common::emulator::Emulator;
 
 const AFTER_UP: &str =
-    "vpcs=1 subnets=6 sgs=3 endpoints=9 launchTemplates=1 clusters=1 roles=3 oidc=1 keys=1 logGroups=1";
+    "vpcs=1 subnets=6 sgs=3 endpoints=9 launchTemplates=1 clusters=1 roles=3 oidc=1 keys=1 logGroups=1 loadBalancers=0 targetGroups=0";
 const NOTHING_LEFT: &str =
-    "vpcs=0 subnets=0 sgs=0 endpoints=0 launchTemplates=0 clusters=0 roles=0 oidc=0 keys=0 logGroups=0";
+    "vpcs=0 subnets=0 sgs=0 endpoints=0 launchTemplates=0 clusters=0 roles=0 oidc=0 keys=0 logGroups=0 loadBalancers=0 targetGroups=0";
 
 /// `pulumi preview` of the program in `ws` plans the cluster and the clusterName output.
 fn assert_previews_a_cluster(what: &str, ws: &Workspace) -> Run {
@@ -37,9 +37,13 @@ fn assert_up_and_destroy(what: &str, ws: &Workspace, emu: &Emulator) {
     let up = ws.pulumi(&["up", "--yes", "--non-interactive", "--skip-preview"]);
     assert_eq!(up.code, Some(0), "{what}: up failed:\n{}", up.out);
     assert_eq!(emu.leftovers(), AFTER_UP, "{what}: after up");
+    // Issue #12's done-when: the provider's progress lines while it waits; every node group and
+    // coredns ACTIVE at the end (boto3).
+    assert!(up.out.contains("waiting for"), "{what}: no progress line while waiting:\n{}", up.out);
 
     let name = ws.pulumi(&["stack", "output", "clusterName"]);
     assert!(name.out.trim().starts_with("cluster-"), "{what}: clusterName = {}", name.out);
+    emu.assert_cluster_active("us-east-1", name.out.trim());
     let kubeconfig = ws.pulumi(&["stack", "output", "kubeconfig"]);
     assert!(kubeconfig.out.contains("[secret]"), "{what}: kubeconfig is not secret: {}", kubeconfig.out);
     let shown = ws.pulumi(&["stack", "output", "kubeconfig", "--show-secrets"]);

@@ -123,7 +123,7 @@ fn same_named_clusters_in_two_regions_keep_their_own_roles_and_resources() {
     assert_eq!(destroy.code, Some(0), "destroy in us-east-1 failed:\n{}", destroy.out);
     assert_eq!(roles(&emu, "twin"), west_roles, "destroying us-east-1 touched the us-west-2 roles");
     assert_eq!(regional("us-west-2"), west_left, "destroying us-east-1 touched us-west-2");
-    assert_eq!(regional("us-east-1"), "vpcs=0 subnets=0 sgs=0 endpoints=0 launchTemplates=0 clusters=0 keys=0 logGroups=0");
+    assert_eq!(regional("us-east-1"), "vpcs=0 subnets=0 sgs=0 endpoints=0 launchTemplates=0 clusters=0 keys=0 logGroups=0 loadBalancers=0 targetGroups=0");
     let oidc = emu.boto3("print(len(client('iam').list_open_id_connect_providers()['OpenIDConnectProviderList']))");
     assert_eq!(oidc, "1", "the us-west-2 OIDC provider must survive");
 

@@ -42,7 +42,7 @@ fn recorded_counts(steps: &[String]) -> String {
     let head = |s: &str| s.split('/').next().unwrap_or_default().split('~').next().unwrap_or_default().to_string();
     let n = |kind: &str| steps.iter().filter(|s| head(s) == kind && !(kind == "vpc" && s.contains('/'))).count();
     format!(
-        "vpcs={} subnets={} sgs={} endpoints={} launchTemplates={} clusters={} roles={} oidc={} keys={} logGroups={}",
+        "vpcs={} subnets={} sgs={} endpoints={} launchTemplates={} clusters={} roles={} oidc={} keys={} logGroups={} loadBalancers=0 targetGroups=0",
         n("vpc"),
         n("subnet"),
         n("sg"),

@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// The services the provider's `endpoints` config can point at the emulator.
-pub const SERVICES: [&str; 7] = ["ec2", "iam", "eks", "ssm", "sts", "kms", "logs"];
+pub const SERVICES: [&str; 8] = ["ec2", "iam", "eks", "ssm", "sts", "kms", "logs", "elbv2"];
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
@@ -226,7 +226,10 @@ impl Emulator {
 
     /// How many resources the clusters left, by kind: tagged VPCs, subnets, SGs, VPC endpoints and
     /// launch templates; EKS clusters; our IAM roles; OIDC providers; enabled KMS keys tagged with
-    /// the cluster; `/aws/eks/` log groups.
+    /// the cluster; `/aws/eks/` log groups; ELBv2 load balancers and target groups. The SGs and
+    /// endpoints include what Kubernetes and GuardDuty leave (`k8s_load_balancer`,
+    /// `k8s_guardduty`): SGs tagged `elbv2.k8s.aws/cluster` or `GuardDutyManaged`, endpoints
+    /// tagged `GuardDutyManaged`.
     pub fn leftovers(&self) -> String {
         self.leftovers_in("us-east-1")
     }
@@ -239,8 +242,9 @@ impl Emulator {
              f = [{'Name': 'tag-key', 'Values': ['secure-eks:cluster']}]\n\
              vpcs = len(ec2.describe_vpcs(Filters=f)['Vpcs'])\n\
              subnets = len(ec2.describe_subnets(Filters=f)['Subnets'])\n\
-             sgs = len(ec2.describe_security_groups(Filters=f)['SecurityGroups'])\n\
-             vpces = len([e for e in ec2.describe_vpc_endpoints(Filters=f)['VpcEndpoints'] if e['State'].lower() not in ('deleted', 'deleting')])\n\
+             left = lambda tags: any(t['Key'] in ('secure-eks:cluster', 'elbv2.k8s.aws/cluster', 'GuardDutyManaged') for t in tags or [])\n\
+             sgs = len([g for g in ec2.describe_security_groups()['SecurityGroups'] if left(g.get('Tags'))])\n\
+             vpces = len([e for e in ec2.describe_vpc_endpoints()['VpcEndpoints'] if left(e.get('Tags')) and e['State'].lower() not in ('deleted', 'deleting')])\n\
              lts = len(ec2.describe_launch_templates(Filters=f)['LaunchTemplates'])\n\
              clusters = len(client('eks').list_clusters()['clusters'])\n\
              roles = len([r for r in client('iam').list_roles()['Roles'] if r['RoleName'].endswith(('-cluster', '-node', '-cluster-autoscaler'))])\n\
@@ -252,8 +256,41 @@ impl Emulator {
              \x20   tags = [t['TagKey'] for t in kms.list_resource_tags(KeyId=k['KeyId']).get('Tags', [])]\n\
              \x20   keys += int(m['KeyState'] == 'Enabled' and 'secure-eks:cluster' in tags)\n\
              groups = len(client('logs').describe_log_groups(logGroupNamePrefix='/aws/eks/')['logGroups'])\n\
-             print(f'vpcs={vpcs} subnets={subnets} sgs={sgs} endpoints={vpces} launchTemplates={lts} clusters={clusters} roles={roles} oidc={oidc} keys={keys} logGroups={groups}')",
+             elb = client('elbv2')\n\
+             lbs = len(elb.describe_load_balancers()['LoadBalancers'])\n\
+             tgs = len(elb.describe_target_groups()['TargetGroups'])\n\
+             print(f'vpcs={vpcs} subnets={subnets} sgs={sgs} endpoints={vpces} launchTemplates={lts} clusters={clusters} roles={roles} oidc={oidc} keys={keys} logGroups={groups} loadBalancers={lbs} targetGroups={tgs}')",
         )
+    }
+}
+
+impl Emulator {
+    /// Every node group of `cluster` in `region` and its coredns add-on, with their EKS status,
+    /// as boto3 describes them: `nodegroup/general=ACTIVE coredns=ACTIVE`.
+    pub fn cluster_health_in(&self, region: &str, cluster: &str) -> String {
+        self.boto3_in(
+            region,
+            &format!(
+                "eks = client('eks')\n\
+                 out = [f\"nodegroup/{{n}}={{eks.describe_nodegroup(clusterName='{cluster}', nodegroupName=n)['nodegroup']['status']}}\" for n in sorted(eks.list_nodegroups(clusterName='{cluster}')['nodegroups'])]\n\
+                 try:\n\
+                 \x20   out.append('coredns=' + eks.describe_addon(clusterName='{cluster}', addonName='coredns')['addon']['status'])\n\
+                 except eks.exceptions.ResourceNotFoundException:\n\
+                 \x20   out.append('coredns=missing')\n\
+                 print(' '.join(out))"
+            ),
+        )
+    }
+
+    /// Panics unless every node group of `cluster` and its coredns add-on are ACTIVE (the end of
+    /// every `up`: issue #12's done-when).
+    pub fn assert_cluster_active(&self, region: &str, cluster: &str) {
+        let h = self.cluster_health_in(region, cluster);
+        let parts: Vec<&str> = h.split_whitespace().collect();
+        assert!(
+            parts.len() >= 2 && parts.iter().all(|p| p.ends_with("=ACTIVE")) && parts.iter().any(|p| p.starts_with("nodegroup/")),
+            "every node group and coredns must be ACTIVE after up: {h}"
+        );
     }
 }
 

@@ -7,7 +7,11 @@ from moto.core.responses import ActionResult
 from moto.eks.exceptions import ResourceInUseException, ResourceNotFoundException
 from moto.eks.responses import EKSResponse
 
+from . import clock
 from .common import _cluster, _ext, _now, _update, refuse_if_busy
+
+# AWS minutes an add-on stays DEGRADED after its update while the new pods roll out.
+ADDON_ROLLOUT_MIN = 1.0
 
 ADDON_VERSIONS = {
     "vpc-cni": ["v1.19.2-eksbuild.1", "v1.18.3-eksbuild.1"],
@@ -74,10 +78,28 @@ def update_addon(self):
     a["modifiedAt"] = _now()
     if a["status"] in ("ACTIVE", "DEGRADED"):
         a["status"] = "UPDATING"
+    rolling = _ext(self).setdefault("rolling", set())
+    key = (c.name, a["addonName"])
 
     def done():
-        if a["status"] == "UPDATING":
-            a["status"] = "ACTIVE"
+        # The update is Successful, then the add-on is DEGRADED while its new pods roll out, and
+        # ACTIVE once they converge (what EKS does: hashicorp/terraform-provider-aws#49104 and
+        # #44669; DEGRADED is an add-on status, https://docs.aws.amazon.com/eks/latest/APIReference/API_Addon.html).
+        if a["status"] != "UPDATING":
+            return
+        a["status"] = "DEGRADED"
+        a["health"] = {"issues": [{"code": "InsufficientNumberOfReplicas",
+                                   "message": "The add-on is unhealthy because it doesn't have the desired number of replicas.",
+                                   "resourceIds": []}]}
+        rolling.add(key)
+
+        def rolled_out():
+            rolling.discard(key)
+            if a["status"] == "DEGRADED":
+                a["status"] = "ACTIVE"
+                a["health"] = {"issues": []}
+
+        clock.after(ADDON_ROLLOUT_MIN, rolled_out)
 
     return ActionResult({"update": _update(self, c, "AddonUpdate", params, scope=scope, on_done=done)})
 

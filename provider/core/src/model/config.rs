@@ -33,8 +33,8 @@ pub struct ProviderConfig {
     /// A role to assume before any other call.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assume_role: Option<AssumeRole>,
-    /// Custom endpoint URLs per service (`ec2`, `iam`, `eks`, `ssm`, `sts`, `kms`, `logs`), for example
-    /// a local emulator: `{ "eks": "http://127.0.0.1:5000" }`.
+    /// Custom endpoint URLs per service (`ec2`, `iam`, `eks`, `ssm`, `sts`, `kms`, `logs`, `elbv2`), for
+    /// example a local emulator: `{ "eks": "http://127.0.0.1:5000" }`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoints: Option<BTreeMap<String, String>>,
     /// When set, `Configure` calls STS GetCallerIdentity and refuses any other account.
@@ -106,7 +106,7 @@ impl crate::codec::SecretFields for ProviderConfig {
 }
 
 /// The AWS services whose endpoints can be overridden.
-pub const ENDPOINT_SERVICES: [&str; 7] = ["ec2", "iam", "eks", "ssm", "sts", "kms", "logs"];
+pub const ENDPOINT_SERVICES: [&str; 8] = ["ec2", "iam", "eks", "ssm", "sts", "kms", "logs", "elbv2"];
 
 #[cfg(test)]
 mod tests {

@@ -27,7 +27,7 @@ pub fn check_provider_config(cfg: &ProviderConfig) -> Vec<(String, String)> {
             out.push(fail(
                 p.clone(),
                 format!("{svc:?} is not a service this provider calls"),
-                "one of ec2, iam, eks, ssm, sts, kms, logs",
+                "one of ec2, iam, eks, ssm, sts, kms, logs, elbv2",
                 format!("remove {p} or correct the service name"),
             ));
         } else if !(url.starts_with("http://") || url.starts_with("https://")) {
@@ -98,7 +98,7 @@ mod tests {
     fn fail() {
         expect![[r#"
             endpoints | SEKS-CFG-007 [HIGH] endpoints.eks: "127.0.0.1:5000" is not an http(s) URL; expected a URL such as http://127.0.0.1:5000. Fix: set endpoints.eks to a full URL with scheme. Refs: none
-            endpoints | SEKS-CFG-007 [HIGH] endpoints.s3: "s3" is not a service this provider calls; expected one of ec2, iam, eks, ssm, sts, kms, logs. Fix: remove endpoints.s3 or correct the service name. Refs: none
+            endpoints | SEKS-CFG-007 [HIGH] endpoints.s3: "s3" is not a service this provider calls; expected one of ec2, iam, eks, ssm, sts, kms, logs, elbv2. Fix: remove endpoints.s3 or correct the service name. Refs: none
             secretKey | SEKS-CFG-007 [HIGH] secretKey: accessKey is set without secretKey; expected both static keys, or neither (then the standard credential chain is used). Fix: pulumi config set --secret secure-eks:secretKey <value>. Refs: none
             region | SEKS-CFG-007 [HIGH] region: "Frankfurt" is not an AWS region name; expected a region such as us-east-1. Fix: pulumi config set secure-eks:region us-east-1. Refs: none
             allowedAccountIds | SEKS-CFG-007 [HIGH] allowedAccountIds[0]: "12" is not a 12-digit account id; expected 12 digits. Fix: correct the account id. Refs: none"#]].assert_eq(&run(ProviderConfig {

@@ -23,6 +23,7 @@ mod aws_node_013_ami_parameter;
 mod aws_add_004_addon_versions;
 mod aws_net_011_existing_subnets;
 mod aws_net_012_zones;
+mod aws_net_030_endpoint_services;
 mod aws_node_014_pinned_ami_arch;
 mod cfg_004_schema;
 mod cfg_005_required;
@@ -196,6 +197,9 @@ pub struct AwsFacts {
     /// Every zone of the region, opt-in ones included (DescribeAvailabilityZones with
     /// `AllAvailabilityZones`); `None`: not looked up.
     pub zones: Option<Vec<ZoneFacts>>,
+    /// Every VPC endpoint service the region offers, by full name (`com.amazonaws.<region>.eks`;
+    /// DescribeVpcEndpointServices); `None`: not looked up.
+    pub endpoint_services: Option<std::collections::BTreeSet<String>>,
 }
 
 /// What DescribeAvailabilityZones says about one zone.
@@ -314,9 +318,10 @@ pub fn catalogue() -> &'static [&'static dyn Rule] {
     &CATALOGUE
 }
 
-static CATALOGUE: [&dyn Rule; 52] = [
+static CATALOGUE: [&dyn Rule; 53] = [
     &aws_net_011_existing_subnets::RULE,
     &aws_net_012_zones::RULE,
+    &aws_net_030_endpoint_services::RULE,
     &aws_node_014_pinned_ami_arch::RULE,
     &aws_node_012_instance_types::RULE,
     &aws_node_013_ami_parameter::RULE,

@@ -15,7 +15,7 @@ use super::progress;
 pub const REGION: &str = "us-east-1";
 pub const CLUSTER: &str = "fm";
 /// `leftovers()` after a clean destroy.
-pub const NO_LEFTOVERS: &str = "vpcs=0 subnets=0 sgs=0 endpoints=0 launchTemplates=0 clusters=0 roles=0 oidc=0 keys=0 logGroups=0";
+pub const NO_LEFTOVERS: &str = "vpcs=0 subnets=0 sgs=0 endpoints=0 launchTemplates=0 clusters=0 roles=0 oidc=0 keys=0 logGroups=0 loadBalancers=0 targetGroups=0";
 
 // ---------------------------------------------------------------- plans
 

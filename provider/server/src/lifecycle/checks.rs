@@ -113,12 +113,10 @@ impl Prepared {
         };
         let (types, params, addons) = rules::AwsFacts::wanted(spec);
         let (images, subnets) = rules::AwsFacts::wanted_ids(spec);
-        configured
-            .aws
-            .facts(&types, &params, &addons, &version, &images, &subnets)
-            .await
-            .map(Some)
-            .map_err(|e| format!("SEKS-CFG-000 [INFO] the AWS-backed checks are deferred: {e}"))
+        let deferred = |e: secure_eks_executor::ExecError| format!("SEKS-CFG-000 [INFO] the AWS-backed checks are deferred: {e}");
+        let mut facts = configured.aws.facts(&types, &params, &addons, &version, &images, &subnets).await.map_err(deferred)?;
+        facts.endpoint_services = Some(configured.aws.endpoint_services().await.map_err(deferred)?);
+        Ok(Some(facts))
     }
 
     /// The gate before the first mutating call: every rule, the AWS-backed ones included, with
