@@ -140,6 +140,6 @@ impl ClusterArgs {
 
         let policy = self.policy.get_or_insert_with(Policy::default);
         policy.unknowns.get_or_insert(UnknownsMode::Defer);
-        self
+        self.with_daytwo_defaults()
     }
 }

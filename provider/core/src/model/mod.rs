@@ -2,10 +2,12 @@
 
 mod cluster;
 mod config;
+mod daytwo;
 mod defaults;
 mod outputs;
 
 pub use cluster::*;
 pub use config::*;
+pub use daytwo::*;
 pub use defaults::*;
 pub use outputs::*;

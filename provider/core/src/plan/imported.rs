@@ -165,7 +165,7 @@ pub fn inputs_from(o: &ObservedCluster, region: &str) -> ClusterArgs {
     network.extra_endpoints = (!extra.is_empty()).then_some(extra);
 
     let addon = |name: &str| o.pinned_addons.get(name).map(|v| Addon { version: Some(v.clone()), configuration: None });
-    let addons = Addons { vpc_cni: addon("vpc-cni"), kube_proxy: addon("kube-proxy"), core_dns: addon("coredns"), pod_identity_agent: addon("eks-pod-identity-agent") };
+    let addons = Addons { vpc_cni: addon("vpc-cni"), kube_proxy: addon("kube-proxy"), core_dns: addon("coredns"), pod_identity_agent: addon("eks-pod-identity-agent"), ..Default::default() };
     let tags: BTreeMap<String, String> = o.tags.iter().filter(|(k, _)| !k.starts_with("secure-eks:") && !k.starts_with("aws:")).map(|(k, v)| (k.clone(), v.clone())).collect();
     let node_groups = o
         .node_groups
@@ -184,6 +184,7 @@ pub fn inputs_from(o: &ObservedCluster, region: &str) -> ClusterArgs {
             taints: (!g.taints.is_empty()).then(|| g.taints.iter().map(|(k, v, e)| Taint { key: k.clone(), value: v.clone(), effect: taint_effect(e) }).collect()),
             imds_hop_limit: g.hop_limit,
             user_data: None,
+            ..Default::default()
         })
         .collect();
     let args = ClusterArgs {
@@ -220,6 +221,7 @@ pub fn inputs_from(o: &ObservedCluster, region: &str) -> ClusterArgs {
         permissions_boundary: None,
         tags: (!tags.is_empty()).then_some(tags),
         policy: None,
+        ..Default::default()
     };
     args.with_defaults(Autoname::Disabled, Some(region))
 }

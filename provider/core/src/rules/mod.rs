@@ -59,6 +59,12 @@ mod obs_001_log_types;
 mod out_002_leaked_output;
 mod rel_001_three_azs;
 mod rel_002_single_nat;
+mod add_005_named_addons;
+mod aws_add_006_addon_names;
+mod cp_010_extended_support;
+mod node_030_update_config;
+mod node_031_gpu_ami;
+mod node_032_accelerator_ami;
 
 pub use cfg_004_schema::schema_failure;
 pub use cfg_007_provider_config::check_provider_config;
@@ -245,7 +251,14 @@ impl AwsFacts {
         types.sort();
         types.dedup();
         let params = spec.node_groups.iter().flatten().filter_map(|n| ami_parameter(spec, n)).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
-        let addons = ["vpc-cni", "kube-proxy", "coredns", "eks-pod-identity-agent"].iter().map(|s| s.to_string()).collect();
+        let mut addons: Vec<String> = ["vpc-cni", "kube-proxy", "coredns", "eks-pod-identity-agent"].iter().map(|s| s.to_string()).collect();
+        // Addons by name (SEKS-ADD-005), each looked up once.
+        let extra = spec.addons.as_ref().and_then(|a| a.extra.as_ref());
+        for a in extra.into_iter().flatten().filter(|a| a.enabled.unwrap_or(true)) {
+            if !addons.contains(&a.name) {
+                addons.push(a.name.clone());
+            }
+        }
         (types, params, addons)
     }
 }
@@ -258,10 +271,13 @@ pub fn ami_parameter(spec: &ClusterArgs, ng: &crate::model::NodeGroup) -> Option
     }
     let version = spec.kubernetes_version.as_deref()?;
     let arch = ng.instance_types.first().and_then(|t| instance_arch(t))?;
-    Some(match ng.ami_family.unwrap_or(AmiFamily::Al2023) {
-        AmiFamily::Al2023 => format!("/aws/service/eks/optimized-ami/{version}/amazon-linux-2023/{arch}/standard/recommended/release_version"),
-        AmiFamily::Bottlerocket => format!("/aws/service/bottlerocket/aws-k8s-{version}/{arch}/latest/image_version"),
-    })
+    // The accelerated variant (NVIDIA, Neuron) when there is one; else the standard AMI
+    // (SEKS-NODE-032 refuses an accelerator without an AMI).
+    let family = ng.ami_family.unwrap_or(AmiFamily::Al2023);
+    let accelerator = ng.accelerator.unwrap_or_else(|| crate::model::Accelerator::of_instance_types(&ng.instance_types));
+    crate::plan::ami_type(version, family, arch, accelerator)
+        .or_else(|| crate::plan::ami_type(version, family, arch, crate::model::Accelerator::None))
+        .map(|(_, p)| p)
 }
 
 impl RuleCtx<'_> {
@@ -294,7 +310,7 @@ pub fn catalogue() -> &'static [&'static dyn Rule] {
     &CATALOGUE
 }
 
-static CATALOGUE: [&dyn Rule; 42] = [
+static CATALOGUE: [&dyn Rule; 48] = [
     &aws_net_011_existing_subnets::RULE,
     &aws_net_012_zones::RULE,
     &aws_node_014_pinned_ami_arch::RULE,
@@ -337,6 +353,12 @@ static CATALOGUE: [&dyn Rule; 42] = [
         &out_002_leaked_output::RULE,
         &rel_001_three_azs::RULE,
         &rel_002_single_nat::RULE,
+        &aws_add_006_addon_names::RULE,
+        &add_005_named_addons::RULE,
+        &cp_010_extended_support::RULE,
+        &node_030_update_config::RULE,
+        &node_031_gpu_ami::RULE,
+        &node_032_accelerator_ami::RULE,
 ];
 
 /// Metadata of every id, including those not in [`catalogue`] (schema failures, deferral notes).

@@ -73,6 +73,7 @@ pub(crate) async fn addon(
     version: Option<&str>,
     configuration: &serde_json::Value,
     eni_configs: &[(String, String)],
+    pod_identities: &[(String, String)],
 ) -> Result<(), StepError> {
     let cluster = ctx.dep_id("cluster", &step.id)?;
     let k8s = ctx.dep("cluster", &step.id)?.extra.get("version").cloned().unwrap_or_default();
@@ -101,6 +102,7 @@ pub(crate) async fn addon(
                 .addon_name(name)
                 .addon_version(&version)
                 .set_configuration_values(config.clone())
+                .set_pod_identity_associations(super::daytwo::pod_identity_associations(ctx, step, pod_identities)?)
                 .resolve_conflicts(ResolveConflicts::Overwrite)
                 .client_request_token(ctx.token(step))
                 .set_tags(Some(eks_tags(ctx, &step.id)))

@@ -5,11 +5,13 @@
 mod access;
 mod addons;
 mod cluster;
+mod daytwo;
 mod nodegroups;
 
 pub(crate) use access::*;
 pub(crate) use addons::*;
 pub(crate) use cluster::*;
+pub(crate) use daytwo::deletion_protected;
 pub(crate) use nodegroups::*;
 
 use std::cmp::Ordering;
