@@ -21,6 +21,7 @@ from . import ec2_deps  # noqa: F401
 from . import eks_lifecycle  # noqa: F401  (wraps eks_cluster / eks_nodegroups / eks_addons: import after them)
 from . import eks_nodejoin  # noqa: F401
 from . import k8s_hooks  # noqa: F401
+from . import eks_daytwo  # noqa: F401  (wraps eks_lifecycle and eks_addons: import last)
 from .middleware import ClientTokenMiddleware, FaultMiddleware
 
 
