@@ -107,3 +107,34 @@ def test_addons_by_name_unknown_names_and_versions_refused_pod_identity_owned(cl
     assert [x["serviceAccount"] for x in assocs] == ["efs-csi-controller-sa"]
     eks.delete_addon(clusterName="c1", addonName="aws-efs-csi-driver")
     assert eks.list_pod_identity_associations(clusterName="c1")["associations"] == []
+
+
+def _auto_cluster(client, net, **compute):
+    eks = client("eks")
+    eks.create_cluster(
+        name="auto", version="1.34",
+        roleArn=_role(client, "auto-cluster", ["AmazonEKSClusterPolicy", "AmazonEKSComputePolicy", "AmazonEKSBlockStoragePolicy",
+                                               "AmazonEKSLoadBalancingPolicy", "AmazonEKSNetworkingPolicy"]),
+        resourcesVpcConfig={"subnetIds": net["subnets"], "endpointPublicAccess": False, "endpointPrivateAccess": True},
+        **compute,
+    )
+    return eks
+
+
+def test_auto_mode_is_all_or_nothing_and_stored(client):
+    net = _network(client)
+    node = _role(client, "auto-node", ["AmazonEKSWorkerNodeMinimalPolicy", "AmazonEC2ContainerRegistryPullOnly"])
+    with pytest.raises(ClientError) as e:
+        _auto_cluster(client, net, computeConfig={"enabled": True, "nodePools": ["general-purpose"], "nodeRoleArn": node})
+    assert _code(e) == "InvalidParameterException" and "fully enabled or fully disabled" in _msg(e)
+    with pytest.raises(ClientError) as e:
+        _auto_cluster(client, net, computeConfig={"enabled": True, "nodePools": ["general-purpose"]},
+                      storageConfig={"blockStorage": {"enabled": True}}, kubernetesNetworkConfig={"elasticLoadBalancing": {"enabled": True}})
+    assert _code(e) == "InvalidParameterException" and "nodeRoleArn" in _msg(e)
+    eks = _auto_cluster(client, net, computeConfig={"enabled": True, "nodePools": ["general-purpose", "system"], "nodeRoleArn": node},
+                        storageConfig={"blockStorage": {"enabled": True}}, kubernetesNetworkConfig={"elasticLoadBalancing": {"enabled": True}})
+    c = eks.describe_cluster(name="auto")["cluster"]
+    assert c["computeConfig"] == {"enabled": True, "nodePools": ["general-purpose", "system"], "nodeRoleArn": node}
+    assert c["storageConfig"] == {"blockStorage": {"enabled": True}}
+    assert c["kubernetesNetworkConfig"]["elasticLoadBalancing"] == {"enabled": True}
+    assert c["kubernetesNetworkConfig"]["serviceIpv4Cidr"] == "172.20.0.0/16"

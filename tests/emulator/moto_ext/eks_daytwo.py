@@ -30,12 +30,51 @@ _prev_update_cluster_config = EKSResponse.update_cluster_config
 _prev_delete_cluster = EKSResponse.delete_cluster
 
 
+def _auto_mode(self, name):
+    """EKS Auto Mode: computeConfig, storageConfig.blockStorage and
+    kubernetesNetworkConfig.elasticLoadBalancing go on or off together
+    (https://docs.aws.amazon.com/eks/latest/userguide/auto-enable-existing.html; the error text as
+    reported in kubernetes-sigs/cluster-api-provider-aws#5278); node pools need a node role
+    (https://docs.aws.amazon.com/eks/latest/APIReference/API_ComputeConfigRequest.html), and the
+    node role is not the cluster role
+    (https://docs.aws.amazon.com/eks/latest/userguide/auto-create-node-role.html)."""
+    compute = self._get_param("computeConfig")
+    storage = self._get_param("storageConfig")
+    net = self._get_param("kubernetesNetworkConfig") or {}
+    flags = [bool((compute or {}).get("enabled")), bool(((storage or {}).get("blockStorage") or {}).get("enabled")),
+             bool((net.get("elasticLoadBalancing") or {}).get("enabled"))]
+    if any(flags) and not all(flags):
+        raise _invalid("For EKS Auto Mode, computeConfig, kubernetesNetworkConfig, and blockStorage are all either fully enabled or fully disabled", cluster=name)
+    if all(flags):
+        pools = compute.get("nodePools") or []
+        role = compute.get("nodeRoleArn")
+        if pools and not role:
+            raise _invalid("nodeRoleArn is required when nodePools are specified in computeConfig", cluster=name)
+        if role and role == self._get_param("roleArn"):
+            raise _invalid("The node role must not be the cluster role", cluster=name)
+        for p in pools:
+            if p not in ("general-purpose", "system"):
+                raise _invalid(f"Invalid node pool {p}: the built-in node pools are general-purpose and system", cluster=name)
+    return all(flags), compute, storage, net
+
+
 def create_cluster(self):
+    name = self._get_param("name")
     up = self._get_param("upgradePolicy")
     if up and up.get("supportType") not in _SUPPORT_TYPES:
-        raise _invalid(f"upgradePolicy.supportType must be one of {', '.join(_SUPPORT_TYPES)}", cluster=self._get_param("name"))
+        raise _invalid(f"upgradePolicy.supportType must be one of {', '.join(_SUPPORT_TYPES)}", cluster=name)
+    auto, compute, storage, net = _auto_mode(self, name)
     res = _prev_create_cluster(self)
-    c = self.eks_backend.clusters[self._get_param("name")]
+    c = self.eks_backend.clusters[name]
+    # AWS fills in the service CIDR and IP family next to what was asked.
+    c.kubernetes_network_config = dict({"serviceIpv4Cidr": "172.20.0.0/16", "ipFamily": "ipv4"}, **net)
+    c.kubernetes_network_config.setdefault("elasticLoadBalancing", {"enabled": False})
+    if auto:
+        c.compute_config = {"enabled": True, "nodePools": list(compute.get("nodePools") or []), "nodeRoleArn": compute.get("nodeRoleArn")}
+        c.storage_config = {"blockStorage": {"enabled": True}}
+    else:
+        c.compute_config = {"enabled": False}
+        c.storage_config = {"blockStorage": {"enabled": False}}
     zs = self._get_param("zonalShiftConfig")
     c.zonal_shift_config = {"enabled": bool((zs or {}).get("enabled", False))}
     c.deletion_protection = bool(self._get_param("deletionProtection") or False)

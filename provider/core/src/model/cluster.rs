@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::auto_mode::AutoMode;
 use super::daytwo::{Accelerator, NamedAddon, NodeGroupUpdateConfig, SupportType};
 
 /// A production EKS cluster that is secure by default: private API, KMS-encrypted secrets, all
@@ -36,7 +37,7 @@ pub struct ClusterArgs {
     /// Control-plane logging. All five log types and 90 days of retention by default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logging: Option<Logging>,
-    /// Managed node groups; at least one.
+    /// Managed node groups; at least one (none with `autoMode`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("x-required" = true))]
     pub node_groups: Option<Vec<NodeGroup>>,
@@ -73,6 +74,11 @@ pub struct ClusterArgs {
     /// or more availability zones).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub zonal_shift: Option<bool>,
+    /// EKS Auto Mode instead of managed node groups: compute, block storage and load balancing run
+    /// by EKS, a minimal node role, the built-in node pools, and no vpc-cni, kube-proxy, coredns or
+    /// Pod Identity agent addons (Auto Mode runs its own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_mode: Option<AutoMode>,
 }
 
 /// The cluster network.

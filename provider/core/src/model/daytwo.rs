@@ -144,6 +144,8 @@ impl ClusterArgs {
     /// multi-AZ cluster, the EBS CSI driver, and per node group a 33% update budget, auto repair
     /// and the AMI variant of its instance family.
     pub(super) fn with_daytwo_defaults(mut self) -> Self {
+        // Auto Mode runs block storage itself: no EBS CSI driver addon by default.
+        let auto = self.auto_mode.as_ref().and_then(|a| a.enabled).unwrap_or(false);
         self.upgrade_policy.get_or_insert(SupportType::Standard);
         self.deletion_protection.get_or_insert(false);
         let zones = self.network.as_ref().and_then(|n| n.availability_zones.as_ref()).map(Vec::len);
@@ -152,7 +154,7 @@ impl ClusterArgs {
         let addons = self.addons.get_or_insert_with(Default::default);
         let extra = addons.extra.get_or_insert_with(Vec::new);
         // Appended, so the user's entries keep their indices (the paths of Check failures).
-        if !extra.iter().any(|a| a.name == EBS_CSI_DRIVER) {
+        if !auto && !extra.iter().any(|a| a.name == EBS_CSI_DRIVER) {
             extra.push(NamedAddon { name: EBS_CSI_DRIVER.into(), ..Default::default() });
         }
         for a in extra.iter_mut() {

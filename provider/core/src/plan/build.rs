@@ -536,7 +536,8 @@ pub fn plan_owned(spec: &ClusterArgs, region: &str, default_tags: &BTreeMap<Stri
         );
     }
 
-    Ok(Plan { cluster_name: name, region: region.to_string(), tags, steps: b.steps })
+    let steps = super::auto_mode::adjust(b.steps, spec, part);
+    Ok(Plan { cluster_name: name, region: region.to_string(), tags, steps })
 }
 
 #[cfg(test)]

@@ -18,6 +18,8 @@ pub struct ClusterSettings {
     pub deletion_protection: bool,
     /// `zonalShiftConfig.enabled`.
     pub zonal_shift: bool,
+    /// EKS Auto Mode: the built-in node pools (`None`: Auto Mode off).
+    pub auto_mode_node_pools: Option<Vec<String>>,
 }
 
 impl ClusterSettings {
@@ -28,6 +30,8 @@ impl ClusterSettings {
             support_type: spec.upgrade_policy.unwrap_or(SupportType::Standard).as_str().to_string(),
             deletion_protection: spec.deletion_protection.unwrap_or(false),
             zonal_shift: spec.zonal_shift.unwrap_or(zones >= 2),
+            // Set by the Auto Mode adjustment of the plan (`plan::auto_mode`).
+            auto_mode_node_pools: None,
         }
     }
 }

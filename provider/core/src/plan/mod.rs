@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+mod auto_mode;
 mod build;
 mod cidr;
 mod daytwo;
@@ -16,6 +17,7 @@ mod observed;
 mod outputs;
 
 pub use build::{endpoint_services, partition, plan, plan_owned, PlanError};
+pub use auto_mode::{AUTO_MODE_CLUSTER_POLICIES, AUTO_MODE_NODE_POLICIES};
 pub use cidr::Ipv4Cidr;
 pub use daytwo::{ami_type, pod_identity_trust, ClusterSettings, NodeGroupControls};
 pub use imported::{inputs_from, ObservedCluster, ObservedNodeGroup, ObservedVpc};

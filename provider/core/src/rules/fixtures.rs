@@ -156,7 +156,7 @@ fn ids_are_unique_and_well_formed() {
         assert_eq!(parts.len(), 3, "{id}");
         assert_eq!(parts[0], "SEKS");
         assert!(
-            ["CP", "NET", "SG", "NODE", "IAM", "ADD", "OBS", "REL", "COST", "OUT", "CFG"].contains(&parts[1]),
+            ["CP", "NET", "SG", "NODE", "IAM", "ADD", "OBS", "REL", "COST", "OUT", "CFG", "AUTO"].contains(&parts[1]),
             "{id}"
         );
         assert_eq!(parts[2].len(), 3, "{id}");

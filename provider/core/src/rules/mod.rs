@@ -60,6 +60,10 @@ mod out_002_leaked_output;
 mod rel_001_three_azs;
 mod rel_002_single_nat;
 mod add_005_named_addons;
+mod auto_001_skipped;
+mod auto_002_no_node_groups;
+mod auto_003_builtin_addons;
+mod auto_004_node_pools;
 mod aws_add_006_addon_names;
 mod cp_010_extended_support;
 mod node_030_update_config;
@@ -310,7 +314,7 @@ pub fn catalogue() -> &'static [&'static dyn Rule] {
     &CATALOGUE
 }
 
-static CATALOGUE: [&dyn Rule; 48] = [
+static CATALOGUE: [&dyn Rule; 51] = [
     &aws_net_011_existing_subnets::RULE,
     &aws_net_012_zones::RULE,
     &aws_node_014_pinned_ami_arch::RULE,
@@ -359,6 +363,9 @@ static CATALOGUE: [&dyn Rule; 48] = [
         &node_030_update_config::RULE,
         &node_031_gpu_ami::RULE,
         &node_032_accelerator_ami::RULE,
+        &auto_002_no_node_groups::RULE,
+        &auto_003_builtin_addons::RULE,
+        &auto_004_node_pools::RULE,
 ];
 
 /// Metadata of every id, including those not in [`catalogue`] (schema failures, deferral notes).
@@ -369,6 +376,7 @@ pub fn all_meta() -> Vec<&'static RuleMeta> {
     v.push(&cfg_006_waivers::EXPIRED);
     v.push(&cfg_006_waivers::STALE);
     v.push(&cfg_007_provider_config::META);
+    v.push(&auto_001_skipped::META);
     v.sort_by_key(|m| m.id);
     v
 }
@@ -427,9 +435,27 @@ pub struct Report {
     pub deferred: Vec<(&'static str, Path)>,
     /// Waived findings, with the waiver's reason.
     pub waived: Vec<(Reported, String)>,
+    /// Rules skipped because they don't apply (EKS Auto Mode), with the reason.
+    pub skipped: Vec<(&'static str, &'static str)>,
 }
 
 impl Report {
+    /// The single SEKS-AUTO-001 note listing the rules skipped for EKS Auto Mode, if any.
+    pub fn skipped_note(&self) -> Option<String> {
+        if self.skipped.is_empty() {
+            return None;
+        }
+        let mut groups: Vec<(Vec<&str>, &str)> = Vec::new();
+        for (id, why) in &self.skipped {
+            match groups.iter_mut().find(|(_, w)| w == why) {
+                Some((ids, _)) => ids.push(id),
+                None => groups.push((vec![id], why)),
+            }
+        }
+        let items: Vec<String> = groups.iter().map(|(ids, why)| format!("{} ({why})", ids.join(", "))).collect();
+        Some(format!("SEKS-AUTO-001 [INFO] {} checks skipped for EKS Auto Mode: {}", self.skipped.len(), items.join("; ")))
+    }
+
     /// The single SEKS-CFG-000 note listing deferred rules, if any were deferred.
     pub fn deferred_note(&self) -> Option<String> {
         if self.deferred.is_empty() {
@@ -481,6 +507,13 @@ pub fn evaluate(ctx: &RuleCtx<'_>) -> Report {
     let mut scanned = strings::scan(ctx, &scanners).into_iter();
     for rule in catalogue() {
         let meta = rule.meta();
+        if let Some(why) = auto_001_skipped::skipped(ctx, meta.id) {
+            report.skipped.push((meta.id, why));
+            if rule.strings().is_some() {
+                scanned.next();
+            }
+            continue;
+        }
         report.rules_evaluated += 1;
         let outcomes = match rule.strings() {
             Some(_) => scanned.next().unwrap_or_default(),

@@ -89,6 +89,7 @@ pub(crate) async fn cluster(ctx: &Ctx, step: &Step, ca: &ClusterAction) -> Resul
                         .build(),
                 )
                 .build();
+            let auto = super::daytwo::auto_mode(ctx, step, &ca.settings)?;
             let o = ctx
                 .eks
                 .create_cluster()
@@ -111,6 +112,9 @@ pub(crate) async fn cluster(ctx: &Ctx, step: &Step, ca: &ClusterAction) -> Resul
                 .upgrade_policy(super::daytwo::upgrade_policy(&ca.settings))
                 .zonal_shift_config(super::daytwo::zonal_shift(&ca.settings))
                 .deletion_protection(ca.settings.deletion_protection)
+                .set_compute_config(auto.as_ref().map(|a| a.0.clone()))
+                .set_storage_config(auto.as_ref().map(|a| a.1.clone()))
+                .set_kubernetes_network_config(auto.as_ref().map(|a| a.2.clone()))
                 .set_tags(Some(eks_tags(ctx, &step.id)))
                 .client_request_token(ctx.token(step))
                 .send()

@@ -23,6 +23,8 @@ pub(crate) mod keys {
     pub const MAX_UNAVAILABLE_PERCENTAGE: &str = "maxUnavailablePercentage";
     /// Node group: `nodeRepairConfig.enabled`.
     pub const NODE_REPAIR: &str = "nodeRepair";
+    /// Cluster: EKS Auto Mode (`computeConfig.enabled`), `true`/`false`.
+    pub const AUTO_MODE: &str = "autoMode";
     /// Node group: the EKS AMI type.
     pub const AMI_TYPE: &str = "amiType";
 }
@@ -45,6 +47,9 @@ pub(super) fn record_cluster_settings(c: &aws_sdk_eks::types::Cluster, o: &mut S
     }
     if let Some(d) = c.deletion_protection() {
         o.extra.insert(keys::DELETION_PROTECTION.into(), d.to_string());
+    }
+    if let Some(a) = c.compute_config().and_then(|a| a.enabled()) {
+        o.extra.insert(keys::AUTO_MODE.into(), a.to_string());
     }
 }
 
@@ -176,4 +181,24 @@ pub(super) fn pod_identity_associations(ctx: &Ctx, step: &Step, pod_identities: 
         );
     }
     Ok(Some(out))
+}
+
+/// EKS Auto Mode on CreateCluster: compute (the built-in node pools on the node role), block
+/// storage and load balancing, all three on (EKS refuses them apart). `None`: Auto Mode is off.
+pub(super) fn auto_mode(
+    ctx: &Ctx,
+    step: &Step,
+    s: &ClusterSettings,
+) -> Result<Option<(aws_sdk_eks::types::ComputeConfigRequest, aws_sdk_eks::types::StorageConfigRequest, aws_sdk_eks::types::KubernetesNetworkConfigRequest)>, StepError> {
+    use aws_sdk_eks::types::{BlockStorage, ComputeConfigRequest, ElasticLoadBalancing, KubernetesNetworkConfigRequest, StorageConfigRequest};
+    let Some(pools) = s.auto_mode_node_pools.as_ref() else { return Ok(None) };
+    let mut compute = ComputeConfigRequest::builder().enabled(true).set_node_pools(Some(pools.clone()));
+    if !pools.is_empty() {
+        compute = compute.node_role_arn(ctx.dep_arn("role/node", &step.id)?);
+    }
+    Ok(Some((
+        compute.build(),
+        StorageConfigRequest::builder().block_storage(BlockStorage::builder().enabled(true).build()).build(),
+        KubernetesNetworkConfigRequest::builder().elastic_load_balancing(ElasticLoadBalancing::builder().enabled(true).build()).build(),
+    )))
 }
