@@ -61,3 +61,40 @@ fn day_two_controls_create_refuse_a_protected_destroy_update_and_destroy_everyth
     assert_eq!(emu.leftovers(), NOTHING_LEFT);
     assert_eq!(emu.boto3(ADDON_ROLES), "[]");
 }
+
+/// EKS Auto Mode through the CLI: the example creates a cluster with compute, block storage and
+/// load balancing on, the Auto Mode roles, no core addons and no node groups; destroy leaves nothing.
+#[test]
+fn auto_mode_example_creates_an_auto_mode_cluster_and_destroys_everything() {
+    let emu = Emulator::start();
+    let ws = Workspace::new("examples/yaml-auto-mode");
+    ws.init_stack(&emu.endpoints());
+    let preview = ws.pulumi(&["preview", "--non-interactive"]);
+    assert_eq!(preview.code, Some(0), "{}", preview.out);
+    assert!(preview.out.contains("SEKS-AUTO-001") && preview.out.contains("checks skipped for EKS Auto Mode"), "{}", preview.out);
+    let up = ws.pulumi(&["up", "--yes", "--non-interactive", "--skip-preview"]);
+    assert_eq!(up.code, Some(0), "up failed:\n{}", up.out);
+    let name = ws.pulumi(&["stack", "output", "clusterName"]).out.trim().to_string();
+    let got = emu.boto3(&format!(
+        "eks, iam = client('eks'), client('iam')\n\
+c = eks.describe_cluster(name='{name}')['cluster']\n\
+cc = c['computeConfig']\n\
+pol = lambda arn: sorted(p['PolicyName'] for p in iam.list_attached_role_policies(RoleName=arn.split('/')[-1])['AttachedPolicies'])\n\
+print(cc['enabled'], cc['nodePools'], c['storageConfig']['blockStorage']['enabled'], c['kubernetesNetworkConfig']['elasticLoadBalancing']['enabled'])\n\
+print(pol(c['roleArn']))\n\
+print(pol(cc['nodeRoleArn']))\n\
+print(eks.list_addons(clusterName='{name}')['addons'], eks.list_nodegroups(clusterName='{name}')['nodegroups'])"
+    ));
+    assert_eq!(
+        got,
+        "True ['general-purpose', 'system'] True True\n\
+['AmazonEKSBlockStoragePolicy', 'AmazonEKSClusterPolicy', 'AmazonEKSComputePolicy', 'AmazonEKSLoadBalancingPolicy', 'AmazonEKSNetworkingPolicy', 'AmazonEKSVPCResourceController']\n\
+['AmazonEC2ContainerRegistryPullOnly', 'AmazonEKSWorkerNodeMinimalPolicy']\n\
+['metrics-server'] []"
+    );
+    let again = ws.pulumi(&["preview", "--non-interactive", "--expect-no-changes"]);
+    assert_eq!(again.code, Some(0), "{}", again.out);
+    let destroy = ws.pulumi(&["destroy", "--yes", "--non-interactive", "--skip-preview"]);
+    assert_eq!(destroy.code, Some(0), "{}", destroy.out);
+    assert_eq!(emu.leftovers(), NOTHING_LEFT);
+}

@@ -37,9 +37,9 @@ pub struct ClusterArgs {
     /// Control-plane logging. All five log types and 90 days of retention by default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logging: Option<Logging>,
-    /// Managed node groups; at least one (none with `autoMode`).
+    /// Managed node groups; at least one, except with `autoMode` (then none). Required unless
+    /// `autoMode` is on (SEKS-CFG-005 checks it, so the schema leaves it optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-required" = true))]
     pub node_groups: Option<Vec<NodeGroup>>,
     /// EKS addons. Versions default to the AWS default for the cluster version.
     #[serde(default, skip_serializing_if = "Option::is_none")]
