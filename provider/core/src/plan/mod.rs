@@ -20,7 +20,7 @@ pub use build::{endpoint_services, partition, plan, plan_owned, PlanError};
 pub use auto_mode::{AUTO_MODE_CLUSTER_POLICIES, AUTO_MODE_NODE_POLICIES};
 pub use cidr::Ipv4Cidr;
 pub use daytwo::{ami_type, pod_identity_trust, ClusterSettings, NodeGroupControls};
-pub use imported::{inputs_from, ObservedCluster, ObservedNodeGroup, ObservedVpc};
+pub use imported::{inputs_from, ObservedCluster, ObservedDayTwo, ObservedNodeGroup, ObservedVpc};
 pub use observed::{apply_drift, input_drift, keys as drift_keys, Drift};
 pub use outputs::{assemble, kubeconfig};
 
