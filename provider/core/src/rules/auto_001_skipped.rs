@@ -1,5 +1,5 @@
 //! SEKS-AUTO-001 (note): the rules that don't apply to an EKS Auto Mode cluster, each with the
-//! reason; [`super::evaluate`] skips them and lists them in one note.
+//! reason; the rules engine skips them and lists them in one note.
 
 use super::*;
 
