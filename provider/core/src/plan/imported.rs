@@ -267,7 +267,6 @@ pub fn inputs_from(o: &ObservedCluster, region: &str) -> ClusterArgs {
         permissions_boundary: None,
         tags: (!tags.is_empty()).then_some(tags),
         policy: None,
-        ..Default::default()
     };
     args.with_defaults(Autoname::Disabled, Some(region))
 }
