@@ -44,7 +44,7 @@ set -e
 
 step "emulator smoke test"
 set +e
-"$SECURE_EKS_EMULATOR_PYTHON" -m pytest -q -rs -p no:cacheprovider tests/emulator/smoke_test.py tests/emulator/fidelity_test.py 2>&1 | tee -a "$log"
+"$SECURE_EKS_EMULATOR_PYTHON" -m pytest -q -rs -p no:cacheprovider tests/emulator/smoke_test.py tests/emulator/fidelity_test.py tests/emulator/daytwo_test.py 2>&1 | tee -a "$log"
 py_rc=${PIPESTATUS[0]}
 set -e
 

@@ -12,6 +12,11 @@ const cluster = new secureEks.SecureEksCluster("cluster", {
             instanceTypes: ["m7g.large", "m6g.large"],
         },
     ],
+    // The EBS CSI driver (on by default, spelled out here) gets its EKS Pod Identity role, so a
+    // PersistentVolumeClaim can bind. Any EKS addon can be added here by name.
+    addons: {
+        extra: [{ name: "aws-ebs-csi-driver" }],
+    },
 });
 
 export const clusterName = cluster.clusterName;

@@ -8,6 +8,47 @@ using Pulumi;
 namespace SecureEks.Pulumi
 {
     /// <summary>
+    /// The accelerator a node group's AMI supports.
+    /// </summary>
+    [EnumType]
+    public readonly struct Accelerator : IEquatable<Accelerator>
+    {
+        private readonly string _value;
+
+        private Accelerator(string value)
+        {
+            _value = value ?? throw new ArgumentNullException(nameof(value));
+        }
+
+        /// <summary>
+        /// The standard AMI (no GPU driver).
+        /// </summary>
+        public static Accelerator None { get; } = new Accelerator("none");
+        /// <summary>
+        /// The NVIDIA AMI variant (GPU instance families such as g5, g6, p4d, p5).
+        /// </summary>
+        public static Accelerator Nvidia { get; } = new Accelerator("nvidia");
+        /// <summary>
+        /// The AWS Neuron AMI variant (Inferentia and Trainium: inf1, inf2, trn1, trn2); AL2023 x86_64 only.
+        /// </summary>
+        public static Accelerator Neuron { get; } = new Accelerator("neuron");
+
+        public static bool operator ==(Accelerator left, Accelerator right) => left.Equals(right);
+        public static bool operator !=(Accelerator left, Accelerator right) => !left.Equals(right);
+
+        public static explicit operator string(Accelerator value) => value._value;
+
+        [EditorBrowsable(EditorBrowsableState.Never)]
+        public override bool Equals(object? obj) => obj is Accelerator other && Equals(other);
+        public bool Equals(Accelerator other) => string.Equals(_value, other._value, StringComparison.Ordinal);
+
+        [EditorBrowsable(EditorBrowsableState.Never)]
+        public override int GetHashCode() => _value?.GetHashCode() ?? 0;
+
+        public override string ToString() => _value;
+    }
+
+    /// <summary>
     /// An EKS access policy.
     /// </summary>
     [EnumType]
@@ -160,6 +201,44 @@ namespace SecureEks.Pulumi
         [EditorBrowsable(EditorBrowsableState.Never)]
         public override bool Equals(object? obj) => obj is NatGateways other && Equals(other);
         public bool Equals(NatGateways other) => string.Equals(_value, other._value, StringComparison.Ordinal);
+
+        [EditorBrowsable(EditorBrowsableState.Never)]
+        public override int GetHashCode() => _value?.GetHashCode() ?? 0;
+
+        public override string ToString() => _value;
+    }
+
+    /// <summary>
+    /// Which Kubernetes version support a cluster gets once standard support ends.
+    /// </summary>
+    [EnumType]
+    public readonly struct SupportType : IEquatable<SupportType>
+    {
+        private readonly string _value;
+
+        private SupportType(string value)
+        {
+            _value = value ?? throw new ArgumentNullException(nameof(value));
+        }
+
+        /// <summary>
+        /// Standard support (14 months per minor version); the cluster is upgraded automatically at
+        /// its end. No extra charge.
+        /// </summary>
+        public static SupportType Standard { get; } = new SupportType("STANDARD");
+        /// <summary>
+        /// Extended support (12 more months), billed per cluster hour.
+        /// </summary>
+        public static SupportType Extended { get; } = new SupportType("EXTENDED");
+
+        public static bool operator ==(SupportType left, SupportType right) => left.Equals(right);
+        public static bool operator !=(SupportType left, SupportType right) => !left.Equals(right);
+
+        public static explicit operator string(SupportType value) => value._value;
+
+        [EditorBrowsable(EditorBrowsableState.Never)]
+        public override bool Equals(object? obj) => obj is SupportType other && Equals(other);
+        public bool Equals(SupportType other) => string.Equals(_value, other._value, StringComparison.Ordinal);
 
         [EditorBrowsable(EditorBrowsableState.Never)]
         public override int GetHashCode() => _value?.GetHashCode() ?? 0;

@@ -249,6 +249,14 @@ namespace SecureEks.Pulumi
         public Input<Inputs.ApiAccessArgs>? ApiAccess { get; set; }
 
         /// <summary>
+        /// EKS Auto Mode instead of managed node groups: compute, block storage and load balancing run
+        /// by EKS, a minimal node role, the built-in node pools, and no vpc-cni, kube-proxy, coredns or
+        /// Pod Identity agent addons (Auto Mode runs its own).
+        /// </summary>
+        [Input("autoMode")]
+        public Input<Inputs.AutoModeArgs>? AutoMode { get; set; }
+
+        /// <summary>
         /// The cluster autoscaler's IRSA role, with the complete action list. Enabled by default.
         /// </summary>
         [Input("clusterAutoscaler")]
@@ -259,6 +267,13 @@ namespace SecureEks.Pulumi
         /// </summary>
         [Input("clusterName")]
         public Input<string>? ClusterName { get; set; }
+
+        /// <summary>
+        /// Refuse to delete the cluster (default false). While it is on, `pulumi destroy` fails before
+        /// deleting anything; set it to false and run `pulumi up` first.
+        /// </summary>
+        [Input("deletionProtection")]
+        public Input<bool>? DeletionProtection { get; set; }
 
         /// <summary>
         /// A cluster-admin access entry for the principal that deploys the cluster (on by default),
@@ -293,11 +308,12 @@ namespace SecureEks.Pulumi
         [Input("network")]
         public Input<Inputs.NetworkArgs>? Network { get; set; }
 
-        [Input("nodeGroups", required: true)]
+        [Input("nodeGroups")]
         private InputList<Inputs.NodeGroupArgs>? _nodeGroups;
 
         /// <summary>
-        /// Managed node groups; at least one.
+        /// Managed node groups; at least one, except with `autoMode` (then none). Required unless
+        /// `autoMode` is on (SEKS-CFG-005 checks it, so the schema leaves it optional).
         /// </summary>
         public InputList<Inputs.NodeGroupArgs> NodeGroups
         {
@@ -340,6 +356,21 @@ namespace SecureEks.Pulumi
             get => _tags ?? (_tags = new InputMap<string>());
             set => _tags = value;
         }
+
+        /// <summary>
+        /// Kubernetes version support after standard support ends: `STANDARD` (default: EKS upgrades
+        /// the cluster when standard support ends) or `EXTENDED` (12 more months, billed per cluster
+        /// hour; a warning at preview).
+        /// </summary>
+        [Input("upgradePolicy")]
+        public Input<SecureEks.Pulumi.SupportType>? UpgradePolicy { get; set; }
+
+        /// <summary>
+        /// Amazon Application Recovery Controller zonal shift for the cluster (default true with two
+        /// or more availability zones).
+        /// </summary>
+        [Input("zonalShift")]
+        public Input<bool>? ZonalShift { get; set; }
 
         public SecureEksClusterArgs()
         {

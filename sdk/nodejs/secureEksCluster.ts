@@ -159,14 +159,13 @@ export class SecureEksCluster extends pulumi.CustomResource {
             if (args?.kubernetesVersion === undefined && !opts.urn) {
                 throw new Error("Missing required property 'kubernetesVersion'");
             }
-            if (args?.nodeGroups === undefined && !opts.urn) {
-                throw new Error("Missing required property 'nodeGroups'");
-            }
             resourceInputs["accessEntries"] = args?.accessEntries;
             resourceInputs["addons"] = args?.addons;
             resourceInputs["apiAccess"] = args?.apiAccess;
+            resourceInputs["autoMode"] = args?.autoMode;
             resourceInputs["clusterAutoscaler"] = args?.clusterAutoscaler;
             resourceInputs["clusterName"] = args?.clusterName;
+            resourceInputs["deletionProtection"] = args?.deletionProtection;
             resourceInputs["deployerAdmin"] = args?.deployerAdmin;
             resourceInputs["encryption"] = args?.encryption;
             resourceInputs["kubernetesVersion"] = args?.kubernetesVersion;
@@ -177,6 +176,8 @@ export class SecureEksCluster extends pulumi.CustomResource {
             resourceInputs["policy"] = args?.policy;
             resourceInputs["serviceAccountRoles"] = args?.serviceAccountRoles;
             resourceInputs["tags"] = args?.tags;
+            resourceInputs["upgradePolicy"] = args?.upgradePolicy;
+            resourceInputs["zonalShift"] = args?.zonalShift;
             resourceInputs["addonVersions"] = undefined /*out*/;
             resourceInputs["autoscalerRoleArn"] = undefined /*out*/;
             resourceInputs["awsResources"] = undefined /*out*/;
@@ -251,6 +252,12 @@ export interface SecureEksClusterArgs {
      */
     apiAccess?: pulumi.Input<inputs.ApiAccessArgs | undefined>;
     /**
+     * EKS Auto Mode instead of managed node groups: compute, block storage and load balancing run
+     * by EKS, a minimal node role, the built-in node pools, and no vpc-cni, kube-proxy, coredns or
+     * Pod Identity agent addons (Auto Mode runs its own).
+     */
+    autoMode?: pulumi.Input<inputs.AutoModeArgs | undefined>;
+    /**
      * The cluster autoscaler's IRSA role, with the complete action list. Enabled by default.
      */
     clusterAutoscaler?: pulumi.Input<inputs.ClusterAutoscalerArgs | undefined>;
@@ -258,6 +265,11 @@ export interface SecureEksClusterArgs {
      * The EKS cluster name. Autonamed from the resource name when absent. Changing it replaces the cluster.
      */
     clusterName?: pulumi.Input<string | undefined>;
+    /**
+     * Refuse to delete the cluster (default false). While it is on, `pulumi destroy` fails before
+     * deleting anything; set it to false and run `pulumi up` first.
+     */
+    deletionProtection?: pulumi.Input<boolean | undefined>;
     /**
      * A cluster-admin access entry for the principal that deploys the cluster (on by default),
      * so whoever ran `pulumi up` can use it.
@@ -282,9 +294,10 @@ export interface SecureEksClusterArgs {
      */
     network?: pulumi.Input<inputs.NetworkArgs | undefined>;
     /**
-     * Managed node groups; at least one.
+     * Managed node groups; at least one, except with `autoMode` (then none). Required unless
+     * `autoMode` is on (SEKS-CFG-005 checks it, so the schema leaves it optional).
      */
-    nodeGroups: pulumi.Input<pulumi.Input<inputs.NodeGroupArgs>[]>;
+    nodeGroups?: pulumi.Input<pulumi.Input<inputs.NodeGroupArgs>[] | undefined>;
     /**
      * A permissions boundary policy ARN applied to every IAM role created.
      */
@@ -301,4 +314,15 @@ export interface SecureEksClusterArgs {
      * Tags on every resource, in addition to `secure-eks:cluster=<owner>` (the `owner` output).
      */
     tags?: pulumi.Input<{[key: string]: pulumi.Input<string>} | undefined>;
+    /**
+     * Kubernetes version support after standard support ends: `STANDARD` (default: EKS upgrades
+     * the cluster when standard support ends) or `EXTENDED` (12 more months, billed per cluster
+     * hour; a warning at preview).
+     */
+    upgradePolicy?: pulumi.Input<enums.SupportType | undefined>;
+    /**
+     * Amazon Application Recovery Controller zonal shift for the cluster (default true with two
+     * or more availability zones).
+     */
+    zonalShift?: pulumi.Input<boolean | undefined>;
 }

@@ -29,6 +29,10 @@ impl fmt::Debug for NodeGroup {
             taints,
             imds_hop_limit,
             user_data,
+            update_config,
+            node_repair,
+            accelerator,
+            release_version,
         } = self;
         f.debug_struct("NodeGroup")
             .field("name", name)
@@ -44,6 +48,10 @@ impl fmt::Debug for NodeGroup {
             .field("taints", taints)
             .field("imds_hop_limit", imds_hop_limit)
             .field("user_data", &redact(user_data))
+            .field("update_config", update_config)
+            .field("node_repair", node_repair)
+            .field("accelerator", accelerator)
+            .field("release_version", release_version)
             .finish()
     }
 }

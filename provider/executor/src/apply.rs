@@ -199,7 +199,9 @@ async fn create(ctx: &Ctx, step: &Step) -> Result<(), StepError> {
         }
         Action::Cluster(c) => eks::cluster(ctx, step, c).await,
         Action::OidcProvider => iam::oidc_provider(ctx, step).await,
-        Action::Addon { name, version, configuration, eni_configs } => eks::addon(ctx, step, name, version.as_deref(), configuration, eni_configs).await,
+        Action::Addon { name, version, configuration, eni_configs, pod_identities } => {
+            eks::addon(ctx, step, name, version.as_deref(), configuration, eni_configs, pod_identities).await
+        }
         Action::LaunchTemplate(lt) => ec2::launch_template(ctx, step, lt).await,
         Action::NodeGroup(ng) => eks::nodegroup(ctx, step, ng).await,
         Action::AccessEntry { principal_arn, policy, namespaces } => eks::access_entry(ctx, step, principal_arn, policy, namespaces).await,
@@ -390,6 +392,12 @@ impl Aws {
                 }
                 None => unknown.push(format!("{id}: not in the plan and of an unknown kind; delete it by hand")),
             }
+        }
+        // A cluster with deletion protection on stops the destroy before anything is deleted.
+        match eks::deletion_protected(&ctx, outputs).await {
+            Ok(None) => {}
+            Ok(Some(why)) => return Err(ApplyError { done: outputs.clone(), reasons: vec![why] }),
+            Err(e) => return Err(ApplyError { done: outputs.clone(), reasons: vec![format!("cluster: {e}")] }),
         }
         let mut present: BTreeSet<String> = outputs.keys().cloned().collect();
         // What Kubernetes, EKS and GuardDuty left in the VPC goes after the cluster and its node

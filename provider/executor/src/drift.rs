@@ -190,6 +190,7 @@ mod tests {
             public_cidrs: cidrs.iter().map(|s| s.to_string()).collect(),
             log_types: vec![],
             subnets: vec![],
+            settings: Default::default(),
         }
     }
 

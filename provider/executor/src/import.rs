@@ -119,8 +119,20 @@ impl Aws {
             o.kms_key = Some((arn, ours));
         }
 
+        // ---- day-two settings (issue #14)
+        o.daytwo = Some(secure_eks_core::plan::ObservedDayTwo {
+            support_type: c.upgrade_policy().and_then(|u| u.support_type()).map(|t| t.as_str().to_string()),
+            zonal_shift: c.zonal_shift_config().and_then(|z| z.enabled()),
+            deletion_protection: c.deletion_protection(),
+            auto_mode_node_pools: c.compute_config().filter(|cc| cc.enabled() == Some(true)).map(|cc| cc.node_pools().to_vec()),
+            addons: Vec::new(),
+        });
+
         // ---- addons
         let addons = ctx.eks.list_addons().cluster_name(name).send().await.map_err(|e| lookup(aws_err(e)))?;
+        if let Some(d) = o.daytwo.as_mut() {
+            d.addons = addons.addons().to_vec();
+        }
         for addon in addons.addons() {
             let Some(a) = found(ctx.eks.describe_addon().cluster_name(name).addon_name(addon).send().await).map_err(lookup)?.and_then(|r| r.addon) else { continue };
             if addon == "vpc-cni" {
@@ -161,6 +173,8 @@ impl Aws {
                     .iter()
                     .map(|t| (t.key().unwrap_or_default().to_string(), t.value().map(str::to_string), t.effect().map(|e| e.as_str().to_string()).unwrap_or_default()))
                     .collect(),
+                update_config: n.update_config().map(|u| (u.max_unavailable().map(i64::from), u.max_unavailable_percentage().map(i64::from))),
+                node_repair: n.node_repair_config().and_then(|r| r.enabled()),
                 ..Default::default()
             };
             if let Some(lt) = n.launch_template().and_then(|l| l.id()) {

@@ -22,6 +22,19 @@ namespace SecureEks.Pulumi.Inputs
         [Input("coreDns")]
         public Input<Inputs.AddonArgs>? CoreDns { get; set; }
 
+        [Input("extra")]
+        private InputList<Inputs.NamedAddonArgs>? _extra;
+
+        /// <summary>
+        /// More EKS addons by name, each with its default version, configuration and, where it needs
+        /// AWS access, an EKS Pod Identity role. `aws-ebs-csi-driver` is on by default.
+        /// </summary>
+        public InputList<Inputs.NamedAddonArgs> Extra
+        {
+            get => _extra ?? (_extra = new InputList<Inputs.NamedAddonArgs>());
+            set => _extra = value;
+        }
+
         /// <summary>
         /// `kube-proxy`.
         /// </summary>

@@ -17,6 +17,13 @@ namespace SecureEks.Pulumi.Inputs
     public sealed class NodeGroupArgs : global::Pulumi.ResourceArgs
     {
         /// <summary>
+        /// The AMI variant: `none` (standard), `nvidia` or `neuron`. Defaults to the instance family's
+        /// accelerator (g5, g6, p4d, p5: `nvidia`; inf2, trn1, trn2: `neuron`).
+        /// </summary>
+        [Input("accelerator")]
+        public Input<SecureEks.Pulumi.Accelerator>? Accelerator { get; set; }
+
+        /// <summary>
         /// `AL2023` (default) or `BOTTLEROCKET`, resolved through the EKS SSM parameters for the
         /// version and architecture.
         /// </summary>
@@ -96,6 +103,19 @@ namespace SecureEks.Pulumi.Inputs
         [Input("name", required: true)]
         public Input<string> Name { get; set; } = null!;
 
+        /// <summary>
+        /// EKS node auto repair: unhealthy nodes are replaced (default true).
+        /// </summary>
+        [Input("nodeRepair")]
+        public Input<bool>? NodeRepair { get; set; }
+
+        /// <summary>
+        /// Pin the EKS AMI release version (e.g. `1.34.2-20251120`). Changing it rolls the node
+        /// group to that release, `updateConfig` nodes at a time. The latest release when absent.
+        /// </summary>
+        [Input("releaseVersion")]
+        public Input<string>? ReleaseVersion { get; set; }
+
         [Input("taints")]
         private InputList<Inputs.TaintArgs>? _taints;
 
@@ -107,6 +127,13 @@ namespace SecureEks.Pulumi.Inputs
             get => _taints ?? (_taints = new InputList<Inputs.TaintArgs>());
             set => _taints = value;
         }
+
+        /// <summary>
+        /// How many nodes an update may take down at once: `maxUnavailable` or
+        /// `maxUnavailablePercentage` (default 33%).
+        /// </summary>
+        [Input("updateConfig")]
+        public Input<Inputs.NodeGroupUpdateConfigArgs>? UpdateConfig { get; set; }
 
         [Input("userData")]
         private Input<string>? _userData;

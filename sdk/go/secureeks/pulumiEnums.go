@@ -10,6 +10,177 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
+// The accelerator a node group's AMI supports.
+type Accelerator string
+
+const (
+	// The standard AMI (no GPU driver).
+	AcceleratorNone = Accelerator("none")
+	// The NVIDIA AMI variant (GPU instance families such as g5, g6, p4d, p5).
+	AcceleratorNvidia = Accelerator("nvidia")
+	// The AWS Neuron AMI variant (Inferentia and Trainium: inf1, inf2, trn1, trn2); AL2023 x86_64 only.
+	AcceleratorNeuron = Accelerator("neuron")
+)
+
+func (Accelerator) ElementType() reflect.Type {
+	return reflect.TypeOf((*Accelerator)(nil)).Elem()
+}
+
+func (e Accelerator) ToAcceleratorOutput() AcceleratorOutput {
+	return pulumi.ToOutput(e).(AcceleratorOutput)
+}
+
+func (e Accelerator) ToAcceleratorOutputWithContext(ctx context.Context) AcceleratorOutput {
+	return pulumi.ToOutputWithContext(ctx, e).(AcceleratorOutput)
+}
+
+func (e Accelerator) ToAcceleratorPtrOutput() AcceleratorPtrOutput {
+	return e.ToAcceleratorPtrOutputWithContext(context.Background())
+}
+
+func (e Accelerator) ToAcceleratorPtrOutputWithContext(ctx context.Context) AcceleratorPtrOutput {
+	return Accelerator(e).ToAcceleratorOutputWithContext(ctx).ToAcceleratorPtrOutputWithContext(ctx)
+}
+
+func (e Accelerator) ToStringOutput() pulumi.StringOutput {
+	return pulumi.ToOutput(pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e Accelerator) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return pulumi.ToOutputWithContext(ctx, pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e Accelerator) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringPtrOutputWithContext(context.Background())
+}
+
+func (e Accelerator) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringOutputWithContext(ctx).ToStringPtrOutputWithContext(ctx)
+}
+
+type AcceleratorOutput struct{ *pulumi.OutputState }
+
+func (AcceleratorOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*Accelerator)(nil)).Elem()
+}
+
+func (o AcceleratorOutput) ToAcceleratorOutput() AcceleratorOutput {
+	return o
+}
+
+func (o AcceleratorOutput) ToAcceleratorOutputWithContext(ctx context.Context) AcceleratorOutput {
+	return o
+}
+
+func (o AcceleratorOutput) ToAcceleratorPtrOutput() AcceleratorPtrOutput {
+	return o.ToAcceleratorPtrOutputWithContext(context.Background())
+}
+
+func (o AcceleratorOutput) ToAcceleratorPtrOutputWithContext(ctx context.Context) AcceleratorPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v Accelerator) *Accelerator {
+		return &v
+	}).(AcceleratorPtrOutput)
+}
+
+func (o AcceleratorOutput) ToStringOutput() pulumi.StringOutput {
+	return o.ToStringOutputWithContext(context.Background())
+}
+
+func (o AcceleratorOutput) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e Accelerator) string {
+		return string(e)
+	}).(pulumi.StringOutput)
+}
+
+func (o AcceleratorOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o AcceleratorOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e Accelerator) *string {
+		v := string(e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+type AcceleratorPtrOutput struct{ *pulumi.OutputState }
+
+func (AcceleratorPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**Accelerator)(nil)).Elem()
+}
+
+func (o AcceleratorPtrOutput) ToAcceleratorPtrOutput() AcceleratorPtrOutput {
+	return o
+}
+
+func (o AcceleratorPtrOutput) ToAcceleratorPtrOutputWithContext(ctx context.Context) AcceleratorPtrOutput {
+	return o
+}
+
+func (o AcceleratorPtrOutput) Elem() AcceleratorOutput {
+	return o.ApplyT(func(v *Accelerator) Accelerator {
+		if v != nil {
+			return *v
+		}
+		var ret Accelerator
+		return ret
+	}).(AcceleratorOutput)
+}
+
+func (o AcceleratorPtrOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o AcceleratorPtrOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e *Accelerator) *string {
+		if e == nil {
+			return nil
+		}
+		v := string(*e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+// AcceleratorInput is an input type that accepts values of the Accelerator enum
+// A concrete instance of `AcceleratorInput` can be one of the following:
+//
+//	AcceleratorNone
+//	AcceleratorNvidia
+//	AcceleratorNeuron
+type AcceleratorInput interface {
+	pulumi.Input
+
+	ToAcceleratorOutput() AcceleratorOutput
+	ToAcceleratorOutputWithContext(context.Context) AcceleratorOutput
+}
+
+var acceleratorPtrType = reflect.TypeOf((**Accelerator)(nil)).Elem()
+
+type AcceleratorPtrInput interface {
+	pulumi.Input
+
+	ToAcceleratorPtrOutput() AcceleratorPtrOutput
+	ToAcceleratorPtrOutputWithContext(context.Context) AcceleratorPtrOutput
+}
+
+type acceleratorPtr string
+
+func AcceleratorPtr(v string) AcceleratorPtrInput {
+	return (*acceleratorPtr)(&v)
+}
+
+func (*acceleratorPtr) ElementType() reflect.Type {
+	return acceleratorPtrType
+}
+
+func (in *acceleratorPtr) ToAcceleratorPtrOutput() AcceleratorPtrOutput {
+	return pulumi.ToOutput(in).(AcceleratorPtrOutput)
+}
+
+func (in *acceleratorPtr) ToAcceleratorPtrOutputWithContext(ctx context.Context) AcceleratorPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, in).(AcceleratorPtrOutput)
+}
+
 // An EKS access policy.
 type AccessPolicy string
 
@@ -691,6 +862,175 @@ func (in *natGatewaysPtr) ToNatGatewaysPtrOutputWithContext(ctx context.Context)
 	return pulumi.ToOutputWithContext(ctx, in).(NatGatewaysPtrOutput)
 }
 
+// Which Kubernetes version support a cluster gets once standard support ends.
+type SupportType string
+
+const (
+	// Standard support (14 months per minor version); the cluster is upgraded automatically at
+	// its end. No extra charge.
+	SupportTypeStandard = SupportType("STANDARD")
+	// Extended support (12 more months), billed per cluster hour.
+	SupportTypeExtended = SupportType("EXTENDED")
+)
+
+func (SupportType) ElementType() reflect.Type {
+	return reflect.TypeOf((*SupportType)(nil)).Elem()
+}
+
+func (e SupportType) ToSupportTypeOutput() SupportTypeOutput {
+	return pulumi.ToOutput(e).(SupportTypeOutput)
+}
+
+func (e SupportType) ToSupportTypeOutputWithContext(ctx context.Context) SupportTypeOutput {
+	return pulumi.ToOutputWithContext(ctx, e).(SupportTypeOutput)
+}
+
+func (e SupportType) ToSupportTypePtrOutput() SupportTypePtrOutput {
+	return e.ToSupportTypePtrOutputWithContext(context.Background())
+}
+
+func (e SupportType) ToSupportTypePtrOutputWithContext(ctx context.Context) SupportTypePtrOutput {
+	return SupportType(e).ToSupportTypeOutputWithContext(ctx).ToSupportTypePtrOutputWithContext(ctx)
+}
+
+func (e SupportType) ToStringOutput() pulumi.StringOutput {
+	return pulumi.ToOutput(pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e SupportType) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return pulumi.ToOutputWithContext(ctx, pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e SupportType) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringPtrOutputWithContext(context.Background())
+}
+
+func (e SupportType) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringOutputWithContext(ctx).ToStringPtrOutputWithContext(ctx)
+}
+
+type SupportTypeOutput struct{ *pulumi.OutputState }
+
+func (SupportTypeOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*SupportType)(nil)).Elem()
+}
+
+func (o SupportTypeOutput) ToSupportTypeOutput() SupportTypeOutput {
+	return o
+}
+
+func (o SupportTypeOutput) ToSupportTypeOutputWithContext(ctx context.Context) SupportTypeOutput {
+	return o
+}
+
+func (o SupportTypeOutput) ToSupportTypePtrOutput() SupportTypePtrOutput {
+	return o.ToSupportTypePtrOutputWithContext(context.Background())
+}
+
+func (o SupportTypeOutput) ToSupportTypePtrOutputWithContext(ctx context.Context) SupportTypePtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v SupportType) *SupportType {
+		return &v
+	}).(SupportTypePtrOutput)
+}
+
+func (o SupportTypeOutput) ToStringOutput() pulumi.StringOutput {
+	return o.ToStringOutputWithContext(context.Background())
+}
+
+func (o SupportTypeOutput) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e SupportType) string {
+		return string(e)
+	}).(pulumi.StringOutput)
+}
+
+func (o SupportTypeOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o SupportTypeOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e SupportType) *string {
+		v := string(e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+type SupportTypePtrOutput struct{ *pulumi.OutputState }
+
+func (SupportTypePtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**SupportType)(nil)).Elem()
+}
+
+func (o SupportTypePtrOutput) ToSupportTypePtrOutput() SupportTypePtrOutput {
+	return o
+}
+
+func (o SupportTypePtrOutput) ToSupportTypePtrOutputWithContext(ctx context.Context) SupportTypePtrOutput {
+	return o
+}
+
+func (o SupportTypePtrOutput) Elem() SupportTypeOutput {
+	return o.ApplyT(func(v *SupportType) SupportType {
+		if v != nil {
+			return *v
+		}
+		var ret SupportType
+		return ret
+	}).(SupportTypeOutput)
+}
+
+func (o SupportTypePtrOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o SupportTypePtrOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e *SupportType) *string {
+		if e == nil {
+			return nil
+		}
+		v := string(*e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+// SupportTypeInput is an input type that accepts values of the SupportType enum
+// A concrete instance of `SupportTypeInput` can be one of the following:
+//
+//	SupportTypeStandard
+//	SupportTypeExtended
+type SupportTypeInput interface {
+	pulumi.Input
+
+	ToSupportTypeOutput() SupportTypeOutput
+	ToSupportTypeOutputWithContext(context.Context) SupportTypeOutput
+}
+
+var supportTypePtrType = reflect.TypeOf((**SupportType)(nil)).Elem()
+
+type SupportTypePtrInput interface {
+	pulumi.Input
+
+	ToSupportTypePtrOutput() SupportTypePtrOutput
+	ToSupportTypePtrOutputWithContext(context.Context) SupportTypePtrOutput
+}
+
+type supportTypePtr string
+
+func SupportTypePtr(v string) SupportTypePtrInput {
+	return (*supportTypePtr)(&v)
+}
+
+func (*supportTypePtr) ElementType() reflect.Type {
+	return supportTypePtrType
+}
+
+func (in *supportTypePtr) ToSupportTypePtrOutput() SupportTypePtrOutput {
+	return pulumi.ToOutput(in).(SupportTypePtrOutput)
+}
+
+func (in *supportTypePtr) ToSupportTypePtrOutputWithContext(ctx context.Context) SupportTypePtrOutput {
+	return pulumi.ToOutputWithContext(ctx, in).(SupportTypePtrOutput)
+}
+
 // The effect of a taint.
 type TaintEffect string
 
@@ -1034,6 +1374,8 @@ func (in *unknownsModePtr) ToUnknownsModePtrOutputWithContext(ctx context.Contex
 }
 
 func init() {
+	pulumi.RegisterInputType(reflect.TypeOf((*AcceleratorInput)(nil)).Elem(), Accelerator("none"))
+	pulumi.RegisterInputType(reflect.TypeOf((*AcceleratorPtrInput)(nil)).Elem(), Accelerator("none"))
 	pulumi.RegisterInputType(reflect.TypeOf((*AccessPolicyInput)(nil)).Elem(), AccessPolicy("ClusterAdmin"))
 	pulumi.RegisterInputType(reflect.TypeOf((*AccessPolicyPtrInput)(nil)).Elem(), AccessPolicy("ClusterAdmin"))
 	pulumi.RegisterInputType(reflect.TypeOf((*AmiFamilyInput)(nil)).Elem(), AmiFamily("AL2023"))
@@ -1042,10 +1384,14 @@ func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*CapacityTypePtrInput)(nil)).Elem(), CapacityType("ON_DEMAND"))
 	pulumi.RegisterInputType(reflect.TypeOf((*NatGatewaysInput)(nil)).Elem(), NatGateways("none"))
 	pulumi.RegisterInputType(reflect.TypeOf((*NatGatewaysPtrInput)(nil)).Elem(), NatGateways("none"))
+	pulumi.RegisterInputType(reflect.TypeOf((*SupportTypeInput)(nil)).Elem(), SupportType("STANDARD"))
+	pulumi.RegisterInputType(reflect.TypeOf((*SupportTypePtrInput)(nil)).Elem(), SupportType("STANDARD"))
 	pulumi.RegisterInputType(reflect.TypeOf((*TaintEffectInput)(nil)).Elem(), TaintEffect("NO_SCHEDULE"))
 	pulumi.RegisterInputType(reflect.TypeOf((*TaintEffectPtrInput)(nil)).Elem(), TaintEffect("NO_SCHEDULE"))
 	pulumi.RegisterInputType(reflect.TypeOf((*UnknownsModeInput)(nil)).Elem(), UnknownsMode("defer"))
 	pulumi.RegisterInputType(reflect.TypeOf((*UnknownsModePtrInput)(nil)).Elem(), UnknownsMode("defer"))
+	pulumi.RegisterOutputType(AcceleratorOutput{})
+	pulumi.RegisterOutputType(AcceleratorPtrOutput{})
 	pulumi.RegisterOutputType(AccessPolicyOutput{})
 	pulumi.RegisterOutputType(AccessPolicyPtrOutput{})
 	pulumi.RegisterOutputType(AmiFamilyOutput{})
@@ -1054,6 +1400,8 @@ func init() {
 	pulumi.RegisterOutputType(CapacityTypePtrOutput{})
 	pulumi.RegisterOutputType(NatGatewaysOutput{})
 	pulumi.RegisterOutputType(NatGatewaysPtrOutput{})
+	pulumi.RegisterOutputType(SupportTypeOutput{})
+	pulumi.RegisterOutputType(SupportTypePtrOutput{})
 	pulumi.RegisterOutputType(TaintEffectOutput{})
 	pulumi.RegisterOutputType(TaintEffectPtrOutput{})
 	pulumi.RegisterOutputType(UnknownsModeOutput{})

@@ -294,6 +294,9 @@ func (o AddonPtrOutput) Version() pulumi.StringPtrOutput {
 type Addons struct {
 	// `coredns`, installed after the node groups.
 	CoreDns *Addon `pulumi:"coreDns"`
+	// More EKS addons by name, each with its default version, configuration and, where it needs
+	// AWS access, an EKS Pod Identity role. `aws-ebs-csi-driver` is on by default.
+	Extra []NamedAddon `pulumi:"extra"`
 	// `kube-proxy`.
 	KubeProxy *Addon `pulumi:"kubeProxy"`
 	// `eks-pod-identity-agent`.
@@ -317,6 +320,9 @@ type AddonsInput interface {
 type AddonsArgs struct {
 	// `coredns`, installed after the node groups.
 	CoreDns AddonPtrInput `pulumi:"coreDns"`
+	// More EKS addons by name, each with its default version, configuration and, where it needs
+	// AWS access, an EKS Pod Identity role. `aws-ebs-csi-driver` is on by default.
+	Extra NamedAddonArrayInput `pulumi:"extra"`
 	// `kube-proxy`.
 	KubeProxy AddonPtrInput `pulumi:"kubeProxy"`
 	// `eks-pod-identity-agent`.
@@ -408,6 +414,12 @@ func (o AddonsOutput) CoreDns() AddonPtrOutput {
 	return o.ApplyT(func(v Addons) *Addon { return v.CoreDns }).(AddonPtrOutput)
 }
 
+// More EKS addons by name, each with its default version, configuration and, where it needs
+// AWS access, an EKS Pod Identity role. `aws-ebs-csi-driver` is on by default.
+func (o AddonsOutput) Extra() NamedAddonArrayOutput {
+	return o.ApplyT(func(v Addons) []NamedAddon { return v.Extra }).(NamedAddonArrayOutput)
+}
+
 // `kube-proxy`.
 func (o AddonsOutput) KubeProxy() AddonPtrOutput {
 	return o.ApplyT(func(v Addons) *Addon { return v.KubeProxy }).(AddonPtrOutput)
@@ -455,6 +467,17 @@ func (o AddonsPtrOutput) CoreDns() AddonPtrOutput {
 		}
 		return v.CoreDns
 	}).(AddonPtrOutput)
+}
+
+// More EKS addons by name, each with its default version, configuration and, where it needs
+// AWS access, an EKS Pod Identity role. `aws-ebs-csi-driver` is on by default.
+func (o AddonsPtrOutput) Extra() NamedAddonArrayOutput {
+	return o.ApplyT(func(v *Addons) []NamedAddon {
+		if v == nil {
+			return nil
+		}
+		return v.Extra
+	}).(NamedAddonArrayOutput)
 }
 
 // `kube-proxy`.
@@ -982,6 +1005,169 @@ func (o AuditNotJudgedArrayOutput) Index(i pulumi.IntInput) AuditNotJudgedOutput
 	return pulumi.All(o, i).ApplyT(func(vs []interface{}) AuditNotJudged {
 		return vs[0].([]AuditNotJudged)[vs[1].(int)]
 	}).(AuditNotJudgedOutput)
+}
+
+// EKS Auto Mode settings.
+type AutoMode struct {
+	// Turn on EKS Auto Mode (default false): compute, block storage and load balancing together,
+	// instead of managed node groups. Changing it replaces the cluster.
+	Enabled *bool `pulumi:"enabled"`
+	// The built-in node pools: `general-purpose` and `system` (default both).
+	NodePools []string `pulumi:"nodePools"`
+}
+
+// AutoModeInput is an input type that accepts AutoModeArgs and AutoModeOutput values.
+// You can construct a concrete instance of `AutoModeInput` via:
+//
+//	AutoModeArgs{...}
+type AutoModeInput interface {
+	pulumi.Input
+
+	ToAutoModeOutput() AutoModeOutput
+	ToAutoModeOutputWithContext(context.Context) AutoModeOutput
+}
+
+// EKS Auto Mode settings.
+type AutoModeArgs struct {
+	// Turn on EKS Auto Mode (default false): compute, block storage and load balancing together,
+	// instead of managed node groups. Changing it replaces the cluster.
+	Enabled pulumi.BoolPtrInput `pulumi:"enabled"`
+	// The built-in node pools: `general-purpose` and `system` (default both).
+	NodePools pulumi.StringArrayInput `pulumi:"nodePools"`
+}
+
+func (AutoModeArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*AutoMode)(nil)).Elem()
+}
+
+func (i AutoModeArgs) ToAutoModeOutput() AutoModeOutput {
+	return i.ToAutoModeOutputWithContext(context.Background())
+}
+
+func (i AutoModeArgs) ToAutoModeOutputWithContext(ctx context.Context) AutoModeOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(AutoModeOutput)
+}
+
+func (i AutoModeArgs) ToAutoModePtrOutput() AutoModePtrOutput {
+	return i.ToAutoModePtrOutputWithContext(context.Background())
+}
+
+func (i AutoModeArgs) ToAutoModePtrOutputWithContext(ctx context.Context) AutoModePtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(AutoModeOutput).ToAutoModePtrOutputWithContext(ctx)
+}
+
+// AutoModePtrInput is an input type that accepts AutoModeArgs, AutoModePtr and AutoModePtrOutput values.
+// You can construct a concrete instance of `AutoModePtrInput` via:
+//
+//	        AutoModeArgs{...}
+//
+//	or:
+//
+//	        nil
+type AutoModePtrInput interface {
+	pulumi.Input
+
+	ToAutoModePtrOutput() AutoModePtrOutput
+	ToAutoModePtrOutputWithContext(context.Context) AutoModePtrOutput
+}
+
+type autoModePtrType AutoModeArgs
+
+func AutoModePtr(v *AutoModeArgs) AutoModePtrInput {
+	return (*autoModePtrType)(v)
+}
+
+func (*autoModePtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**AutoMode)(nil)).Elem()
+}
+
+func (i *autoModePtrType) ToAutoModePtrOutput() AutoModePtrOutput {
+	return i.ToAutoModePtrOutputWithContext(context.Background())
+}
+
+func (i *autoModePtrType) ToAutoModePtrOutputWithContext(ctx context.Context) AutoModePtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(AutoModePtrOutput)
+}
+
+// EKS Auto Mode settings.
+type AutoModeOutput struct{ *pulumi.OutputState }
+
+func (AutoModeOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*AutoMode)(nil)).Elem()
+}
+
+func (o AutoModeOutput) ToAutoModeOutput() AutoModeOutput {
+	return o
+}
+
+func (o AutoModeOutput) ToAutoModeOutputWithContext(ctx context.Context) AutoModeOutput {
+	return o
+}
+
+func (o AutoModeOutput) ToAutoModePtrOutput() AutoModePtrOutput {
+	return o.ToAutoModePtrOutputWithContext(context.Background())
+}
+
+func (o AutoModeOutput) ToAutoModePtrOutputWithContext(ctx context.Context) AutoModePtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v AutoMode) *AutoMode {
+		return &v
+	}).(AutoModePtrOutput)
+}
+
+// Turn on EKS Auto Mode (default false): compute, block storage and load balancing together,
+// instead of managed node groups. Changing it replaces the cluster.
+func (o AutoModeOutput) Enabled() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v AutoMode) *bool { return v.Enabled }).(pulumi.BoolPtrOutput)
+}
+
+// The built-in node pools: `general-purpose` and `system` (default both).
+func (o AutoModeOutput) NodePools() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v AutoMode) []string { return v.NodePools }).(pulumi.StringArrayOutput)
+}
+
+type AutoModePtrOutput struct{ *pulumi.OutputState }
+
+func (AutoModePtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**AutoMode)(nil)).Elem()
+}
+
+func (o AutoModePtrOutput) ToAutoModePtrOutput() AutoModePtrOutput {
+	return o
+}
+
+func (o AutoModePtrOutput) ToAutoModePtrOutputWithContext(ctx context.Context) AutoModePtrOutput {
+	return o
+}
+
+func (o AutoModePtrOutput) Elem() AutoModeOutput {
+	return o.ApplyT(func(v *AutoMode) AutoMode {
+		if v != nil {
+			return *v
+		}
+		var ret AutoMode
+		return ret
+	}).(AutoModeOutput)
+}
+
+// Turn on EKS Auto Mode (default false): compute, block storage and load balancing together,
+// instead of managed node groups. Changing it replaces the cluster.
+func (o AutoModePtrOutput) Enabled() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v *AutoMode) *bool {
+		if v == nil {
+			return nil
+		}
+		return v.Enabled
+	}).(pulumi.BoolPtrOutput)
+}
+
+// The built-in node pools: `general-purpose` and `system` (default both).
+func (o AutoModePtrOutput) NodePools() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v *AutoMode) []string {
+		if v == nil {
+			return nil
+		}
+		return v.NodePools
+	}).(pulumi.StringArrayOutput)
 }
 
 // One AWS resource owned by the cluster.
@@ -1904,6 +2090,142 @@ func (o LoggingPtrOutput) Types() pulumi.StringArrayOutput {
 	}).(pulumi.StringArrayOutput)
 }
 
+// An EKS addon by name, beyond the core four.
+type NamedAddon struct {
+	// Configuration values (see DescribeAddonConfiguration for the addon's schema).
+	Configuration map[string]interface{} `pulumi:"configuration"`
+	// Install it (default true). `false` turns off an addon that is on by default
+	// (`aws-ebs-csi-driver`).
+	Enabled *bool `pulumi:"enabled"`
+	// The EKS addon name, e.g. `aws-ebs-csi-driver`, `aws-efs-csi-driver`,
+	// `amazon-cloudwatch-observability`, `eks-node-monitoring-agent`, `snapshot-controller`,
+	// `metrics-server`. Checked against DescribeAddonVersions at preview.
+	Name string `pulumi:"name"`
+	// The addon version. Defaults to the AWS default for the cluster version.
+	Version *string `pulumi:"version"`
+}
+
+// NamedAddonInput is an input type that accepts NamedAddonArgs and NamedAddonOutput values.
+// You can construct a concrete instance of `NamedAddonInput` via:
+//
+//	NamedAddonArgs{...}
+type NamedAddonInput interface {
+	pulumi.Input
+
+	ToNamedAddonOutput() NamedAddonOutput
+	ToNamedAddonOutputWithContext(context.Context) NamedAddonOutput
+}
+
+// An EKS addon by name, beyond the core four.
+type NamedAddonArgs struct {
+	// Configuration values (see DescribeAddonConfiguration for the addon's schema).
+	Configuration pulumi.MapInput `pulumi:"configuration"`
+	// Install it (default true). `false` turns off an addon that is on by default
+	// (`aws-ebs-csi-driver`).
+	Enabled pulumi.BoolPtrInput `pulumi:"enabled"`
+	// The EKS addon name, e.g. `aws-ebs-csi-driver`, `aws-efs-csi-driver`,
+	// `amazon-cloudwatch-observability`, `eks-node-monitoring-agent`, `snapshot-controller`,
+	// `metrics-server`. Checked against DescribeAddonVersions at preview.
+	Name pulumi.StringInput `pulumi:"name"`
+	// The addon version. Defaults to the AWS default for the cluster version.
+	Version pulumi.StringPtrInput `pulumi:"version"`
+}
+
+func (NamedAddonArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*NamedAddon)(nil)).Elem()
+}
+
+func (i NamedAddonArgs) ToNamedAddonOutput() NamedAddonOutput {
+	return i.ToNamedAddonOutputWithContext(context.Background())
+}
+
+func (i NamedAddonArgs) ToNamedAddonOutputWithContext(ctx context.Context) NamedAddonOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(NamedAddonOutput)
+}
+
+// NamedAddonArrayInput is an input type that accepts NamedAddonArray and NamedAddonArrayOutput values.
+// You can construct a concrete instance of `NamedAddonArrayInput` via:
+//
+//	NamedAddonArray{ NamedAddonArgs{...} }
+type NamedAddonArrayInput interface {
+	pulumi.Input
+
+	ToNamedAddonArrayOutput() NamedAddonArrayOutput
+	ToNamedAddonArrayOutputWithContext(context.Context) NamedAddonArrayOutput
+}
+
+type NamedAddonArray []NamedAddonInput
+
+func (NamedAddonArray) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]NamedAddon)(nil)).Elem()
+}
+
+func (i NamedAddonArray) ToNamedAddonArrayOutput() NamedAddonArrayOutput {
+	return i.ToNamedAddonArrayOutputWithContext(context.Background())
+}
+
+func (i NamedAddonArray) ToNamedAddonArrayOutputWithContext(ctx context.Context) NamedAddonArrayOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(NamedAddonArrayOutput)
+}
+
+// An EKS addon by name, beyond the core four.
+type NamedAddonOutput struct{ *pulumi.OutputState }
+
+func (NamedAddonOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*NamedAddon)(nil)).Elem()
+}
+
+func (o NamedAddonOutput) ToNamedAddonOutput() NamedAddonOutput {
+	return o
+}
+
+func (o NamedAddonOutput) ToNamedAddonOutputWithContext(ctx context.Context) NamedAddonOutput {
+	return o
+}
+
+// Configuration values (see DescribeAddonConfiguration for the addon's schema).
+func (o NamedAddonOutput) Configuration() pulumi.MapOutput {
+	return o.ApplyT(func(v NamedAddon) map[string]interface{} { return v.Configuration }).(pulumi.MapOutput)
+}
+
+// Install it (default true). `false` turns off an addon that is on by default
+// (`aws-ebs-csi-driver`).
+func (o NamedAddonOutput) Enabled() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v NamedAddon) *bool { return v.Enabled }).(pulumi.BoolPtrOutput)
+}
+
+// The EKS addon name, e.g. `aws-ebs-csi-driver`, `aws-efs-csi-driver`,
+// `amazon-cloudwatch-observability`, `eks-node-monitoring-agent`, `snapshot-controller`,
+// `metrics-server`. Checked against DescribeAddonVersions at preview.
+func (o NamedAddonOutput) Name() pulumi.StringOutput {
+	return o.ApplyT(func(v NamedAddon) string { return v.Name }).(pulumi.StringOutput)
+}
+
+// The addon version. Defaults to the AWS default for the cluster version.
+func (o NamedAddonOutput) Version() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v NamedAddon) *string { return v.Version }).(pulumi.StringPtrOutput)
+}
+
+type NamedAddonArrayOutput struct{ *pulumi.OutputState }
+
+func (NamedAddonArrayOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]NamedAddon)(nil)).Elem()
+}
+
+func (o NamedAddonArrayOutput) ToNamedAddonArrayOutput() NamedAddonArrayOutput {
+	return o
+}
+
+func (o NamedAddonArrayOutput) ToNamedAddonArrayOutputWithContext(ctx context.Context) NamedAddonArrayOutput {
+	return o
+}
+
+func (o NamedAddonArrayOutput) Index(i pulumi.IntInput) NamedAddonOutput {
+	return pulumi.All(o, i).ApplyT(func(vs []interface{}) NamedAddon {
+		return vs[0].([]NamedAddon)[vs[1].(int)]
+	}).(NamedAddonOutput)
+}
+
 // The cluster network.
 type Network struct {
 	// The availability zones to use; at least 2. Defaults to the first 3 of the region.
@@ -2187,6 +2509,9 @@ func (o NetworkPtrOutput) VpcCidr() pulumi.StringPtrOutput {
 
 // A managed node group. `Debug` redacts `userData` (`redact.rs`).
 type NodeGroup struct {
+	// The AMI variant: `none` (standard), `nvidia` or `neuron`. Defaults to the instance family's
+	// accelerator (g5, g6, p4d, p5: `nvidia`; inf2, trn1, trn2: `neuron`).
+	Accelerator *Accelerator `pulumi:"accelerator"`
 	// `AL2023` (default) or `BOTTLEROCKET`, resolved through the EKS SSM parameters for the
 	// version and architecture.
 	AmiFamily *AmiFamily `pulumi:"amiFamily"`
@@ -2211,8 +2536,16 @@ type NodeGroup struct {
 	MinSize *int `pulumi:"minSize"`
 	// The node group name, unique within the cluster.
 	Name string `pulumi:"name"`
+	// EKS node auto repair: unhealthy nodes are replaced (default true).
+	NodeRepair *bool `pulumi:"nodeRepair"`
+	// Pin the EKS AMI release version (e.g. `1.34.2-20251120`). Changing it rolls the node
+	// group to that release, `updateConfig` nodes at a time. The latest release when absent.
+	ReleaseVersion *string `pulumi:"releaseVersion"`
 	// Node taints, at most 50.
 	Taints []Taint `pulumi:"taints"`
+	// How many nodes an update may take down at once: `maxUnavailable` or
+	// `maxUnavailablePercentage` (default 33%).
+	UpdateConfig *NodeGroupUpdateConfig `pulumi:"updateConfig"`
 	// Extra node configuration (a nodeadm NodeConfig or a MIME part) merged into the rendered user
 	// data. Checked for leaked Output text. Secret: it can carry bootstrap credentials.
 	UserData *string `pulumi:"userData"`
@@ -2231,6 +2564,9 @@ type NodeGroupInput interface {
 
 // A managed node group. `Debug` redacts `userData` (`redact.rs`).
 type NodeGroupArgs struct {
+	// The AMI variant: `none` (standard), `nvidia` or `neuron`. Defaults to the instance family's
+	// accelerator (g5, g6, p4d, p5: `nvidia`; inf2, trn1, trn2: `neuron`).
+	Accelerator AcceleratorPtrInput `pulumi:"accelerator"`
 	// `AL2023` (default) or `BOTTLEROCKET`, resolved through the EKS SSM parameters for the
 	// version and architecture.
 	AmiFamily AmiFamilyPtrInput `pulumi:"amiFamily"`
@@ -2255,8 +2591,16 @@ type NodeGroupArgs struct {
 	MinSize pulumi.IntPtrInput `pulumi:"minSize"`
 	// The node group name, unique within the cluster.
 	Name pulumi.StringInput `pulumi:"name"`
+	// EKS node auto repair: unhealthy nodes are replaced (default true).
+	NodeRepair pulumi.BoolPtrInput `pulumi:"nodeRepair"`
+	// Pin the EKS AMI release version (e.g. `1.34.2-20251120`). Changing it rolls the node
+	// group to that release, `updateConfig` nodes at a time. The latest release when absent.
+	ReleaseVersion pulumi.StringPtrInput `pulumi:"releaseVersion"`
 	// Node taints, at most 50.
 	Taints TaintArrayInput `pulumi:"taints"`
+	// How many nodes an update may take down at once: `maxUnavailable` or
+	// `maxUnavailablePercentage` (default 33%).
+	UpdateConfig NodeGroupUpdateConfigPtrInput `pulumi:"updateConfig"`
 	// Extra node configuration (a nodeadm NodeConfig or a MIME part) merged into the rendered user
 	// data. Checked for leaked Output text. Secret: it can carry bootstrap credentials.
 	UserData pulumi.StringPtrInput `pulumi:"userData"`
@@ -2312,6 +2656,12 @@ func (o NodeGroupOutput) ToNodeGroupOutput() NodeGroupOutput {
 
 func (o NodeGroupOutput) ToNodeGroupOutputWithContext(ctx context.Context) NodeGroupOutput {
 	return o
+}
+
+// The AMI variant: `none` (standard), `nvidia` or `neuron`. Defaults to the instance family's
+// accelerator (g5, g6, p4d, p5: `nvidia`; inf2, trn1, trn2: `neuron`).
+func (o NodeGroupOutput) Accelerator() AcceleratorPtrOutput {
+	return o.ApplyT(func(v NodeGroup) *Accelerator { return v.Accelerator }).(AcceleratorPtrOutput)
 }
 
 // `AL2023` (default) or `BOTTLEROCKET`, resolved through the EKS SSM parameters for the
@@ -2371,9 +2721,26 @@ func (o NodeGroupOutput) Name() pulumi.StringOutput {
 	return o.ApplyT(func(v NodeGroup) string { return v.Name }).(pulumi.StringOutput)
 }
 
+// EKS node auto repair: unhealthy nodes are replaced (default true).
+func (o NodeGroupOutput) NodeRepair() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v NodeGroup) *bool { return v.NodeRepair }).(pulumi.BoolPtrOutput)
+}
+
+// Pin the EKS AMI release version (e.g. `1.34.2-20251120`). Changing it rolls the node
+// group to that release, `updateConfig` nodes at a time. The latest release when absent.
+func (o NodeGroupOutput) ReleaseVersion() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v NodeGroup) *string { return v.ReleaseVersion }).(pulumi.StringPtrOutput)
+}
+
 // Node taints, at most 50.
 func (o NodeGroupOutput) Taints() TaintArrayOutput {
 	return o.ApplyT(func(v NodeGroup) []Taint { return v.Taints }).(TaintArrayOutput)
+}
+
+// How many nodes an update may take down at once: `maxUnavailable` or
+// `maxUnavailablePercentage` (default 33%).
+func (o NodeGroupOutput) UpdateConfig() NodeGroupUpdateConfigPtrOutput {
+	return o.ApplyT(func(v NodeGroup) *NodeGroupUpdateConfig { return v.UpdateConfig }).(NodeGroupUpdateConfigPtrOutput)
 }
 
 // Extra node configuration (a nodeadm NodeConfig or a MIME part) merged into the rendered user
@@ -2460,6 +2827,165 @@ func (o NodeGroupOutputTypeMapOutput) MapIndex(k pulumi.StringInput) NodeGroupOu
 	return pulumi.All(o, k).ApplyT(func(vs []interface{}) NodeGroupOutputType {
 		return vs[0].(map[string]NodeGroupOutputType)[vs[1].(string)]
 	}).(NodeGroupOutputTypeOutput)
+}
+
+// How many nodes a node group update may take down at once: exactly one of the two.
+type NodeGroupUpdateConfig struct {
+	// At most this many nodes unavailable during an update (1 to 100).
+	MaxUnavailable *int `pulumi:"maxUnavailable"`
+	// At most this percentage of nodes unavailable during an update (1 to 100; default 33).
+	MaxUnavailablePercentage *int `pulumi:"maxUnavailablePercentage"`
+}
+
+// NodeGroupUpdateConfigInput is an input type that accepts NodeGroupUpdateConfigArgs and NodeGroupUpdateConfigOutput values.
+// You can construct a concrete instance of `NodeGroupUpdateConfigInput` via:
+//
+//	NodeGroupUpdateConfigArgs{...}
+type NodeGroupUpdateConfigInput interface {
+	pulumi.Input
+
+	ToNodeGroupUpdateConfigOutput() NodeGroupUpdateConfigOutput
+	ToNodeGroupUpdateConfigOutputWithContext(context.Context) NodeGroupUpdateConfigOutput
+}
+
+// How many nodes a node group update may take down at once: exactly one of the two.
+type NodeGroupUpdateConfigArgs struct {
+	// At most this many nodes unavailable during an update (1 to 100).
+	MaxUnavailable pulumi.IntPtrInput `pulumi:"maxUnavailable"`
+	// At most this percentage of nodes unavailable during an update (1 to 100; default 33).
+	MaxUnavailablePercentage pulumi.IntPtrInput `pulumi:"maxUnavailablePercentage"`
+}
+
+func (NodeGroupUpdateConfigArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*NodeGroupUpdateConfig)(nil)).Elem()
+}
+
+func (i NodeGroupUpdateConfigArgs) ToNodeGroupUpdateConfigOutput() NodeGroupUpdateConfigOutput {
+	return i.ToNodeGroupUpdateConfigOutputWithContext(context.Background())
+}
+
+func (i NodeGroupUpdateConfigArgs) ToNodeGroupUpdateConfigOutputWithContext(ctx context.Context) NodeGroupUpdateConfigOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(NodeGroupUpdateConfigOutput)
+}
+
+func (i NodeGroupUpdateConfigArgs) ToNodeGroupUpdateConfigPtrOutput() NodeGroupUpdateConfigPtrOutput {
+	return i.ToNodeGroupUpdateConfigPtrOutputWithContext(context.Background())
+}
+
+func (i NodeGroupUpdateConfigArgs) ToNodeGroupUpdateConfigPtrOutputWithContext(ctx context.Context) NodeGroupUpdateConfigPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(NodeGroupUpdateConfigOutput).ToNodeGroupUpdateConfigPtrOutputWithContext(ctx)
+}
+
+// NodeGroupUpdateConfigPtrInput is an input type that accepts NodeGroupUpdateConfigArgs, NodeGroupUpdateConfigPtr and NodeGroupUpdateConfigPtrOutput values.
+// You can construct a concrete instance of `NodeGroupUpdateConfigPtrInput` via:
+//
+//	        NodeGroupUpdateConfigArgs{...}
+//
+//	or:
+//
+//	        nil
+type NodeGroupUpdateConfigPtrInput interface {
+	pulumi.Input
+
+	ToNodeGroupUpdateConfigPtrOutput() NodeGroupUpdateConfigPtrOutput
+	ToNodeGroupUpdateConfigPtrOutputWithContext(context.Context) NodeGroupUpdateConfigPtrOutput
+}
+
+type nodeGroupUpdateConfigPtrType NodeGroupUpdateConfigArgs
+
+func NodeGroupUpdateConfigPtr(v *NodeGroupUpdateConfigArgs) NodeGroupUpdateConfigPtrInput {
+	return (*nodeGroupUpdateConfigPtrType)(v)
+}
+
+func (*nodeGroupUpdateConfigPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**NodeGroupUpdateConfig)(nil)).Elem()
+}
+
+func (i *nodeGroupUpdateConfigPtrType) ToNodeGroupUpdateConfigPtrOutput() NodeGroupUpdateConfigPtrOutput {
+	return i.ToNodeGroupUpdateConfigPtrOutputWithContext(context.Background())
+}
+
+func (i *nodeGroupUpdateConfigPtrType) ToNodeGroupUpdateConfigPtrOutputWithContext(ctx context.Context) NodeGroupUpdateConfigPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(NodeGroupUpdateConfigPtrOutput)
+}
+
+// How many nodes a node group update may take down at once: exactly one of the two.
+type NodeGroupUpdateConfigOutput struct{ *pulumi.OutputState }
+
+func (NodeGroupUpdateConfigOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*NodeGroupUpdateConfig)(nil)).Elem()
+}
+
+func (o NodeGroupUpdateConfigOutput) ToNodeGroupUpdateConfigOutput() NodeGroupUpdateConfigOutput {
+	return o
+}
+
+func (o NodeGroupUpdateConfigOutput) ToNodeGroupUpdateConfigOutputWithContext(ctx context.Context) NodeGroupUpdateConfigOutput {
+	return o
+}
+
+func (o NodeGroupUpdateConfigOutput) ToNodeGroupUpdateConfigPtrOutput() NodeGroupUpdateConfigPtrOutput {
+	return o.ToNodeGroupUpdateConfigPtrOutputWithContext(context.Background())
+}
+
+func (o NodeGroupUpdateConfigOutput) ToNodeGroupUpdateConfigPtrOutputWithContext(ctx context.Context) NodeGroupUpdateConfigPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v NodeGroupUpdateConfig) *NodeGroupUpdateConfig {
+		return &v
+	}).(NodeGroupUpdateConfigPtrOutput)
+}
+
+// At most this many nodes unavailable during an update (1 to 100).
+func (o NodeGroupUpdateConfigOutput) MaxUnavailable() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v NodeGroupUpdateConfig) *int { return v.MaxUnavailable }).(pulumi.IntPtrOutput)
+}
+
+// At most this percentage of nodes unavailable during an update (1 to 100; default 33).
+func (o NodeGroupUpdateConfigOutput) MaxUnavailablePercentage() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v NodeGroupUpdateConfig) *int { return v.MaxUnavailablePercentage }).(pulumi.IntPtrOutput)
+}
+
+type NodeGroupUpdateConfigPtrOutput struct{ *pulumi.OutputState }
+
+func (NodeGroupUpdateConfigPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**NodeGroupUpdateConfig)(nil)).Elem()
+}
+
+func (o NodeGroupUpdateConfigPtrOutput) ToNodeGroupUpdateConfigPtrOutput() NodeGroupUpdateConfigPtrOutput {
+	return o
+}
+
+func (o NodeGroupUpdateConfigPtrOutput) ToNodeGroupUpdateConfigPtrOutputWithContext(ctx context.Context) NodeGroupUpdateConfigPtrOutput {
+	return o
+}
+
+func (o NodeGroupUpdateConfigPtrOutput) Elem() NodeGroupUpdateConfigOutput {
+	return o.ApplyT(func(v *NodeGroupUpdateConfig) NodeGroupUpdateConfig {
+		if v != nil {
+			return *v
+		}
+		var ret NodeGroupUpdateConfig
+		return ret
+	}).(NodeGroupUpdateConfigOutput)
+}
+
+// At most this many nodes unavailable during an update (1 to 100).
+func (o NodeGroupUpdateConfigPtrOutput) MaxUnavailable() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *NodeGroupUpdateConfig) *int {
+		if v == nil {
+			return nil
+		}
+		return v.MaxUnavailable
+	}).(pulumi.IntPtrOutput)
+}
+
+// At most this percentage of nodes unavailable during an update (1 to 100; default 33).
+func (o NodeGroupUpdateConfigPtrOutput) MaxUnavailablePercentage() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *NodeGroupUpdateConfig) *int {
+		if v == nil {
+			return nil
+		}
+		return v.MaxUnavailablePercentage
+	}).(pulumi.IntPtrOutput)
 }
 
 // Preview-time policy settings.
@@ -3259,6 +3785,8 @@ func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*ApiAccessPtrInput)(nil)).Elem(), ApiAccessArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*AssumeRoleInput)(nil)).Elem(), AssumeRoleArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*AssumeRolePtrInput)(nil)).Elem(), AssumeRoleArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*AutoModeInput)(nil)).Elem(), AutoModeArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*AutoModePtrInput)(nil)).Elem(), AutoModeArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*ClusterAutoscalerInput)(nil)).Elem(), ClusterAutoscalerArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*ClusterAutoscalerPtrInput)(nil)).Elem(), ClusterAutoscalerArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DeployerAdminInput)(nil)).Elem(), DeployerAdminArgs{})
@@ -3269,10 +3797,14 @@ func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*ExistingVpcPtrInput)(nil)).Elem(), ExistingVpcArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*LoggingInput)(nil)).Elem(), LoggingArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*LoggingPtrInput)(nil)).Elem(), LoggingArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*NamedAddonInput)(nil)).Elem(), NamedAddonArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*NamedAddonArrayInput)(nil)).Elem(), NamedAddonArray{})
 	pulumi.RegisterInputType(reflect.TypeOf((*NetworkInput)(nil)).Elem(), NetworkArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*NetworkPtrInput)(nil)).Elem(), NetworkArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*NodeGroupInput)(nil)).Elem(), NodeGroupArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*NodeGroupArrayInput)(nil)).Elem(), NodeGroupArray{})
+	pulumi.RegisterInputType(reflect.TypeOf((*NodeGroupUpdateConfigInput)(nil)).Elem(), NodeGroupUpdateConfigArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*NodeGroupUpdateConfigPtrInput)(nil)).Elem(), NodeGroupUpdateConfigArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*PolicyInput)(nil)).Elem(), PolicyArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*PolicyPtrInput)(nil)).Elem(), PolicyArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*ServiceAccountRoleInput)(nil)).Elem(), ServiceAccountRoleArgs{})
@@ -3295,6 +3827,8 @@ func init() {
 	pulumi.RegisterOutputType(AuditFindingArrayOutput{})
 	pulumi.RegisterOutputType(AuditNotJudgedOutput{})
 	pulumi.RegisterOutputType(AuditNotJudgedArrayOutput{})
+	pulumi.RegisterOutputType(AutoModeOutput{})
+	pulumi.RegisterOutputType(AutoModePtrOutput{})
 	pulumi.RegisterOutputType(AwsResourceOutput{})
 	pulumi.RegisterOutputType(AwsResourceMapOutput{})
 	pulumi.RegisterOutputType(ClusterAutoscalerOutput{})
@@ -3307,12 +3841,16 @@ func init() {
 	pulumi.RegisterOutputType(ExistingVpcPtrOutput{})
 	pulumi.RegisterOutputType(LoggingOutput{})
 	pulumi.RegisterOutputType(LoggingPtrOutput{})
+	pulumi.RegisterOutputType(NamedAddonOutput{})
+	pulumi.RegisterOutputType(NamedAddonArrayOutput{})
 	pulumi.RegisterOutputType(NetworkOutput{})
 	pulumi.RegisterOutputType(NetworkPtrOutput{})
 	pulumi.RegisterOutputType(NodeGroupOutput{})
 	pulumi.RegisterOutputType(NodeGroupArrayOutput{})
 	pulumi.RegisterOutputType(NodeGroupOutputTypeOutput{})
 	pulumi.RegisterOutputType(NodeGroupOutputTypeMapOutput{})
+	pulumi.RegisterOutputType(NodeGroupUpdateConfigOutput{})
+	pulumi.RegisterOutputType(NodeGroupUpdateConfigPtrOutput{})
 	pulumi.RegisterOutputType(PolicyOutput{})
 	pulumi.RegisterOutputType(PolicyPtrOutput{})
 	pulumi.RegisterOutputType(PolicyReportOutput{})

@@ -85,9 +85,6 @@ func NewSecureEksCluster(ctx *pulumi.Context,
 	if args.KubernetesVersion == nil {
 		return nil, errors.New("invalid value for required argument 'KubernetesVersion'")
 	}
-	if args.NodeGroups == nil {
-		return nil, errors.New("invalid value for required argument 'NodeGroups'")
-	}
 	secrets := pulumi.AdditionalSecretOutputs([]string{
 		"kubeconfig",
 		"kubeconfigJson",
@@ -132,10 +129,17 @@ type secureEksClusterArgs struct {
 	Addons *Addons `pulumi:"addons"`
 	// Who can reach the Kubernetes API. Private only by default.
 	ApiAccess *ApiAccess `pulumi:"apiAccess"`
+	// EKS Auto Mode instead of managed node groups: compute, block storage and load balancing run
+	// by EKS, a minimal node role, the built-in node pools, and no vpc-cni, kube-proxy, coredns or
+	// Pod Identity agent addons (Auto Mode runs its own).
+	AutoMode *AutoMode `pulumi:"autoMode"`
 	// The cluster autoscaler's IRSA role, with the complete action list. Enabled by default.
 	ClusterAutoscaler *ClusterAutoscaler `pulumi:"clusterAutoscaler"`
 	// The EKS cluster name. Autonamed from the resource name when absent. Changing it replaces the cluster.
 	ClusterName *string `pulumi:"clusterName"`
+	// Refuse to delete the cluster (default false). While it is on, `pulumi destroy` fails before
+	// deleting anything; set it to false and run `pulumi up` first.
+	DeletionProtection *bool `pulumi:"deletionProtection"`
 	// A cluster-admin access entry for the principal that deploys the cluster (on by default),
 	// so whoever ran `pulumi up` can use it.
 	DeployerAdmin *DeployerAdmin `pulumi:"deployerAdmin"`
@@ -149,7 +153,8 @@ type secureEksClusterArgs struct {
 	Logging *Logging `pulumi:"logging"`
 	// The network: a new VPC (the default, `10.0.0.0/16`) or an existing one.
 	Network *Network `pulumi:"network"`
-	// Managed node groups; at least one.
+	// Managed node groups; at least one, except with `autoMode` (then none). Required unless
+	// `autoMode` is on (SEKS-CFG-005 checks it, so the schema leaves it optional).
 	NodeGroups []NodeGroup `pulumi:"nodeGroups"`
 	// A permissions boundary policy ARN applied to every IAM role created.
 	PermissionsBoundary *string `pulumi:"permissionsBoundary"`
@@ -159,6 +164,13 @@ type secureEksClusterArgs struct {
 	ServiceAccountRoles []ServiceAccountRole `pulumi:"serviceAccountRoles"`
 	// Tags on every resource, in addition to `secure-eks:cluster=<owner>` (the `owner` output).
 	Tags map[string]string `pulumi:"tags"`
+	// Kubernetes version support after standard support ends: `STANDARD` (default: EKS upgrades
+	// the cluster when standard support ends) or `EXTENDED` (12 more months, billed per cluster
+	// hour; a warning at preview).
+	UpgradePolicy *SupportType `pulumi:"upgradePolicy"`
+	// Amazon Application Recovery Controller zonal shift for the cluster (default true with two
+	// or more availability zones).
+	ZonalShift *bool `pulumi:"zonalShift"`
 }
 
 // The set of arguments for constructing a SecureEksCluster resource.
@@ -169,10 +181,17 @@ type SecureEksClusterArgs struct {
 	Addons AddonsPtrInput
 	// Who can reach the Kubernetes API. Private only by default.
 	ApiAccess ApiAccessPtrInput
+	// EKS Auto Mode instead of managed node groups: compute, block storage and load balancing run
+	// by EKS, a minimal node role, the built-in node pools, and no vpc-cni, kube-proxy, coredns or
+	// Pod Identity agent addons (Auto Mode runs its own).
+	AutoMode AutoModePtrInput
 	// The cluster autoscaler's IRSA role, with the complete action list. Enabled by default.
 	ClusterAutoscaler ClusterAutoscalerPtrInput
 	// The EKS cluster name. Autonamed from the resource name when absent. Changing it replaces the cluster.
 	ClusterName pulumi.StringPtrInput
+	// Refuse to delete the cluster (default false). While it is on, `pulumi destroy` fails before
+	// deleting anything; set it to false and run `pulumi up` first.
+	DeletionProtection pulumi.BoolPtrInput
 	// A cluster-admin access entry for the principal that deploys the cluster (on by default),
 	// so whoever ran `pulumi up` can use it.
 	DeployerAdmin DeployerAdminPtrInput
@@ -186,7 +205,8 @@ type SecureEksClusterArgs struct {
 	Logging LoggingPtrInput
 	// The network: a new VPC (the default, `10.0.0.0/16`) or an existing one.
 	Network NetworkPtrInput
-	// Managed node groups; at least one.
+	// Managed node groups; at least one, except with `autoMode` (then none). Required unless
+	// `autoMode` is on (SEKS-CFG-005 checks it, so the schema leaves it optional).
 	NodeGroups NodeGroupArrayInput
 	// A permissions boundary policy ARN applied to every IAM role created.
 	PermissionsBoundary pulumi.StringPtrInput
@@ -196,6 +216,13 @@ type SecureEksClusterArgs struct {
 	ServiceAccountRoles ServiceAccountRoleArrayInput
 	// Tags on every resource, in addition to `secure-eks:cluster=<owner>` (the `owner` output).
 	Tags pulumi.StringMapInput
+	// Kubernetes version support after standard support ends: `STANDARD` (default: EKS upgrades
+	// the cluster when standard support ends) or `EXTENDED` (12 more months, billed per cluster
+	// hour; a warning at preview).
+	UpgradePolicy SupportTypePtrInput
+	// Amazon Application Recovery Controller zonal shift for the cluster (default true with two
+	// or more availability zones).
+	ZonalShift pulumi.BoolPtrInput
 }
 
 func (SecureEksClusterArgs) ElementType() reflect.Type {

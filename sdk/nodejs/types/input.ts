@@ -47,6 +47,11 @@ export interface AddonsArgs {
      */
     coreDns?: pulumi.Input<inputs.AddonArgs | undefined>;
     /**
+     * More EKS addons by name, each with its default version, configuration and, where it needs
+     * AWS access, an EKS Pod Identity role. `aws-ebs-csi-driver` is on by default.
+     */
+    extra?: pulumi.Input<pulumi.Input<inputs.NamedAddonArgs>[] | undefined>;
+    /**
      * `kube-proxy`.
      */
     kubeProxy?: pulumi.Input<inputs.AddonArgs | undefined>;
@@ -94,6 +99,21 @@ export interface AssumeRoleArgs {
      * The session name; defaults to `secure-eks`.
      */
     sessionName?: pulumi.Input<string | undefined>;
+}
+
+/**
+ * EKS Auto Mode settings.
+ */
+export interface AutoModeArgs {
+    /**
+     * Turn on EKS Auto Mode (default false): compute, block storage and load balancing together,
+     * instead of managed node groups. Changing it replaces the cluster.
+     */
+    enabled?: pulumi.Input<boolean | undefined>;
+    /**
+     * The built-in node pools: `general-purpose` and `system` (default both).
+     */
+    nodePools?: pulumi.Input<pulumi.Input<string>[] | undefined>;
 }
 
 /**
@@ -182,6 +202,31 @@ export interface LoggingArgs {
 }
 
 /**
+ * An EKS addon by name, beyond the core four.
+ */
+export interface NamedAddonArgs {
+    /**
+     * Configuration values (see DescribeAddonConfiguration for the addon's schema).
+     */
+    configuration?: pulumi.Input<{[key: string]: any} | undefined>;
+    /**
+     * Install it (default true). `false` turns off an addon that is on by default
+     * (`aws-ebs-csi-driver`).
+     */
+    enabled?: pulumi.Input<boolean | undefined>;
+    /**
+     * The EKS addon name, e.g. `aws-ebs-csi-driver`, `aws-efs-csi-driver`,
+     * `amazon-cloudwatch-observability`, `eks-node-monitoring-agent`, `snapshot-controller`,
+     * `metrics-server`. Checked against DescribeAddonVersions at preview.
+     */
+    name: pulumi.Input<string>;
+    /**
+     * The addon version. Defaults to the AWS default for the cluster version.
+     */
+    version?: pulumi.Input<string | undefined>;
+}
+
+/**
  * The cluster network.
  */
 export interface NetworkArgs {
@@ -225,6 +270,11 @@ export interface NetworkArgs {
  * A managed node group. `Debug` redacts `userData` (`redact.rs`).
  */
 export interface NodeGroupArgs {
+    /**
+     * The AMI variant: `none` (standard), `nvidia` or `neuron`. Defaults to the instance family's
+     * accelerator (g5, g6, p4d, p5: `nvidia`; inf2, trn1, trn2: `neuron`).
+     */
+    accelerator?: pulumi.Input<enums.Accelerator | undefined>;
     /**
      * `AL2023` (default) or `BOTTLEROCKET`, resolved through the EKS SSM parameters for the
      * version and architecture.
@@ -272,14 +322,42 @@ export interface NodeGroupArgs {
      */
     name: pulumi.Input<string>;
     /**
+     * EKS node auto repair: unhealthy nodes are replaced (default true).
+     */
+    nodeRepair?: pulumi.Input<boolean | undefined>;
+    /**
+     * Pin the EKS AMI release version (e.g. `1.34.2-20251120`). Changing it rolls the node
+     * group to that release, `updateConfig` nodes at a time. The latest release when absent.
+     */
+    releaseVersion?: pulumi.Input<string | undefined>;
+    /**
      * Node taints, at most 50.
      */
     taints?: pulumi.Input<pulumi.Input<inputs.TaintArgs>[] | undefined>;
+    /**
+     * How many nodes an update may take down at once: `maxUnavailable` or
+     * `maxUnavailablePercentage` (default 33%).
+     */
+    updateConfig?: pulumi.Input<inputs.NodeGroupUpdateConfigArgs | undefined>;
     /**
      * Extra node configuration (a nodeadm NodeConfig or a MIME part) merged into the rendered user
      * data. Checked for leaked Output text. Secret: it can carry bootstrap credentials.
      */
     userData?: pulumi.Input<string | undefined>;
+}
+
+/**
+ * How many nodes a node group update may take down at once: exactly one of the two.
+ */
+export interface NodeGroupUpdateConfigArgs {
+    /**
+     * At most this many nodes unavailable during an update (1 to 100).
+     */
+    maxUnavailable?: pulumi.Input<number | undefined>;
+    /**
+     * At most this percentage of nodes unavailable during an update (1 to 100; default 33).
+     */
+    maxUnavailablePercentage?: pulumi.Input<number | undefined>;
 }
 
 /**

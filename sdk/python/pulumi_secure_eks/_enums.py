@@ -7,13 +7,34 @@ import pulumi
 from enum import Enum
 
 __all__ = [
+    'Accelerator',
     'AccessPolicy',
     'AmiFamily',
     'CapacityType',
     'NatGateways',
+    'SupportType',
     'TaintEffect',
     'UnknownsMode',
 ]
+
+
+@pulumi.type_token("secure-eks:index:Accelerator")
+class Accelerator(_builtins.str, Enum):
+    """
+    The accelerator a node group's AMI supports.
+    """
+    NONE = "none"
+    """
+    The standard AMI (no GPU driver).
+    """
+    NVIDIA = "nvidia"
+    """
+    The NVIDIA AMI variant (GPU instance families such as g5, g6, p4d, p5).
+    """
+    NEURON = "neuron"
+    """
+    The AWS Neuron AMI variant (Inferentia and Trainium: inf1, inf2, trn1, trn2); AL2023 x86_64 only.
+    """
 
 
 @pulumi.type_token("secure-eks:index:AccessPolicy")
@@ -85,6 +106,22 @@ class NatGateways(_builtins.str, Enum):
     PER_AZ = "perAz"
     """
     One NAT gateway per availability zone.
+    """
+
+
+@pulumi.type_token("secure-eks:index:SupportType")
+class SupportType(_builtins.str, Enum):
+    """
+    Which Kubernetes version support a cluster gets once standard support ends.
+    """
+    STANDARD = "STANDARD"
+    """
+    Standard support (14 months per minor version); the cluster is upgraded automatically at
+    its end. No extra charge.
+    """
+    EXTENDED = "EXTENDED"
+    """
+    Extended support (12 more months), billed per cluster hour.
     """
 
 

@@ -26,6 +26,8 @@ __all__ = [
     'ApiAccessArgsDict',
     'AssumeRoleArgs',
     'AssumeRoleArgsDict',
+    'AutoModeArgs',
+    'AutoModeArgsDict',
     'ClusterAutoscalerArgs',
     'ClusterAutoscalerArgsDict',
     'DeployerAdminArgs',
@@ -36,10 +38,14 @@ __all__ = [
     'ExistingVpcArgsDict',
     'LoggingArgs',
     'LoggingArgsDict',
+    'NamedAddonArgs',
+    'NamedAddonArgsDict',
     'NetworkArgs',
     'NetworkArgsDict',
     'NodeGroupArgs',
     'NodeGroupArgsDict',
+    'NodeGroupUpdateConfigArgs',
+    'NodeGroupUpdateConfigArgsDict',
     'PolicyArgs',
     'PolicyArgsDict',
     'ServiceAccountRoleArgs',
@@ -184,6 +190,11 @@ class AddonsArgsDict(TypedDict):
     """
     `coredns`, installed after the node groups.
     """
+    extra: NotRequired[pulumi.Input[Optional[Sequence[pulumi.Input['NamedAddonArgsDict']]]]]
+    """
+    More EKS addons by name, each with its default version, configuration and, where it needs
+    AWS access, an EKS Pod Identity role. `aws-ebs-csi-driver` is on by default.
+    """
     kube_proxy: NotRequired[pulumi.Input[Optional['AddonArgsDict']]]
     """
     `kube-proxy`.
@@ -201,6 +212,7 @@ class AddonsArgsDict(TypedDict):
 class AddonsArgs:
     def __init__(__self__, *,
                  core_dns: pulumi.Input[Optional['AddonArgs']] = None,
+                 extra: pulumi.Input[Optional[Sequence[pulumi.Input['NamedAddonArgs']]]] = None,
                  kube_proxy: pulumi.Input[Optional['AddonArgs']] = None,
                  pod_identity_agent: pulumi.Input[Optional['AddonArgs']] = None,
                  vpc_cni: pulumi.Input[Optional['AddonArgs']] = None):
@@ -208,12 +220,16 @@ class AddonsArgs:
         The managed addons.
 
         :param pulumi.Input['AddonArgs'] core_dns: `coredns`, installed after the node groups.
+        :param pulumi.Input[Sequence[pulumi.Input['NamedAddonArgs']]] extra: More EKS addons by name, each with its default version, configuration and, where it needs
+               AWS access, an EKS Pod Identity role. `aws-ebs-csi-driver` is on by default.
         :param pulumi.Input['AddonArgs'] kube_proxy: `kube-proxy`.
         :param pulumi.Input['AddonArgs'] pod_identity_agent: `eks-pod-identity-agent`.
         :param pulumi.Input['AddonArgs'] vpc_cni: The Amazon VPC CNI (`vpc-cni`), installed before any node.
         """
         if core_dns is not None:
             pulumi.set(__self__, "core_dns", core_dns)
+        if extra is not None:
+            pulumi.set(__self__, "extra", extra)
         if kube_proxy is not None:
             pulumi.set(__self__, "kube_proxy", kube_proxy)
         if pod_identity_agent is not None:
@@ -232,6 +248,19 @@ class AddonsArgs:
     @core_dns.setter
     def core_dns(self, value: pulumi.Input[Optional['AddonArgs']]):
         pulumi.set(self, "core_dns", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def extra(self) -> pulumi.Input[Optional[Sequence[pulumi.Input['NamedAddonArgs']]]]:
+        """
+        More EKS addons by name, each with its default version, configuration and, where it needs
+        AWS access, an EKS Pod Identity role. `aws-ebs-csi-driver` is on by default.
+        """
+        return pulumi.get(self, "extra")
+
+    @extra.setter
+    def extra(self, value: pulumi.Input[Optional[Sequence[pulumi.Input['NamedAddonArgs']]]]):
+        pulumi.set(self, "extra", value)
 
     @_builtins.property
     @pulumi.getter(name="kubeProxy")
@@ -415,6 +444,63 @@ class AssumeRoleArgs:
     @session_name.setter
     def session_name(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "session_name", value)
+
+
+class AutoModeArgsDict(TypedDict):
+    """
+    EKS Auto Mode settings.
+    """
+    enabled: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Turn on EKS Auto Mode (default false): compute, block storage and load balancing together,
+    instead of managed node groups. Changing it replaces the cluster.
+    """
+    node_pools: NotRequired[pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]]
+    """
+    The built-in node pools: `general-purpose` and `system` (default both).
+    """
+
+@pulumi.input_type
+class AutoModeArgs:
+    def __init__(__self__, *,
+                 enabled: pulumi.Input[Optional[_builtins.bool]] = None,
+                 node_pools: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None):
+        """
+        EKS Auto Mode settings.
+
+        :param pulumi.Input[_builtins.bool] enabled: Turn on EKS Auto Mode (default false): compute, block storage and load balancing together,
+               instead of managed node groups. Changing it replaces the cluster.
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] node_pools: The built-in node pools: `general-purpose` and `system` (default both).
+        """
+        if enabled is not None:
+            pulumi.set(__self__, "enabled", enabled)
+        if node_pools is not None:
+            pulumi.set(__self__, "node_pools", node_pools)
+
+    @_builtins.property
+    @pulumi.getter
+    def enabled(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        Turn on EKS Auto Mode (default false): compute, block storage and load balancing together,
+        instead of managed node groups. Changing it replaces the cluster.
+        """
+        return pulumi.get(self, "enabled")
+
+    @enabled.setter
+    def enabled(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "enabled", value)
+
+    @_builtins.property
+    @pulumi.getter(name="nodePools")
+    def node_pools(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
+        """
+        The built-in node pools: `general-purpose` and `system` (default both).
+        """
+        return pulumi.get(self, "node_pools")
+
+    @node_pools.setter
+    def node_pools(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]):
+        pulumi.set(self, "node_pools", value)
 
 
 class ClusterAutoscalerArgsDict(TypedDict):
@@ -745,6 +831,108 @@ class LoggingArgs:
         pulumi.set(self, "types", value)
 
 
+class NamedAddonArgsDict(TypedDict):
+    """
+    An EKS addon by name, beyond the core four.
+    """
+    name: pulumi.Input[_builtins.str]
+    """
+    The EKS addon name, e.g. `aws-ebs-csi-driver`, `aws-efs-csi-driver`,
+    `amazon-cloudwatch-observability`, `eks-node-monitoring-agent`, `snapshot-controller`,
+    `metrics-server`. Checked against DescribeAddonVersions at preview.
+    """
+    configuration: NotRequired[pulumi.Input[Optional[Mapping[str, Any]]]]
+    """
+    Configuration values (see DescribeAddonConfiguration for the addon's schema).
+    """
+    enabled: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Install it (default true). `false` turns off an addon that is on by default
+    (`aws-ebs-csi-driver`).
+    """
+    version: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    The addon version. Defaults to the AWS default for the cluster version.
+    """
+
+@pulumi.input_type
+class NamedAddonArgs:
+    def __init__(__self__, *,
+                 name: pulumi.Input[_builtins.str],
+                 configuration: pulumi.Input[Optional[Mapping[str, Any]]] = None,
+                 enabled: pulumi.Input[Optional[_builtins.bool]] = None,
+                 version: pulumi.Input[Optional[_builtins.str]] = None):
+        """
+        An EKS addon by name, beyond the core four.
+
+        :param pulumi.Input[_builtins.str] name: The EKS addon name, e.g. `aws-ebs-csi-driver`, `aws-efs-csi-driver`,
+               `amazon-cloudwatch-observability`, `eks-node-monitoring-agent`, `snapshot-controller`,
+               `metrics-server`. Checked against DescribeAddonVersions at preview.
+        :param pulumi.Input[Mapping[str, Any]] configuration: Configuration values (see DescribeAddonConfiguration for the addon's schema).
+        :param pulumi.Input[_builtins.bool] enabled: Install it (default true). `false` turns off an addon that is on by default
+               (`aws-ebs-csi-driver`).
+        :param pulumi.Input[_builtins.str] version: The addon version. Defaults to the AWS default for the cluster version.
+        """
+        pulumi.set(__self__, "name", name)
+        if configuration is not None:
+            pulumi.set(__self__, "configuration", configuration)
+        if enabled is not None:
+            pulumi.set(__self__, "enabled", enabled)
+        if version is not None:
+            pulumi.set(__self__, "version", version)
+
+    @_builtins.property
+    @pulumi.getter
+    def name(self) -> pulumi.Input[_builtins.str]:
+        """
+        The EKS addon name, e.g. `aws-ebs-csi-driver`, `aws-efs-csi-driver`,
+        `amazon-cloudwatch-observability`, `eks-node-monitoring-agent`, `snapshot-controller`,
+        `metrics-server`. Checked against DescribeAddonVersions at preview.
+        """
+        return pulumi.get(self, "name")
+
+    @name.setter
+    def name(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "name", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def configuration(self) -> pulumi.Input[Optional[Mapping[str, Any]]]:
+        """
+        Configuration values (see DescribeAddonConfiguration for the addon's schema).
+        """
+        return pulumi.get(self, "configuration")
+
+    @configuration.setter
+    def configuration(self, value: pulumi.Input[Optional[Mapping[str, Any]]]):
+        pulumi.set(self, "configuration", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def enabled(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        Install it (default true). `false` turns off an addon that is on by default
+        (`aws-ebs-csi-driver`).
+        """
+        return pulumi.get(self, "enabled")
+
+    @enabled.setter
+    def enabled(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "enabled", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def version(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        The addon version. Defaults to the AWS default for the cluster version.
+        """
+        return pulumi.get(self, "version")
+
+    @version.setter
+    def version(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "version", value)
+
+
 class NetworkArgsDict(TypedDict):
     """
     The cluster network.
@@ -938,6 +1126,11 @@ class NodeGroupArgsDict(TypedDict):
     """
     The node group name, unique within the cluster.
     """
+    accelerator: NotRequired[pulumi.Input[Optional['Accelerator']]]
+    """
+    The AMI variant: `none` (standard), `nvidia` or `neuron`. Defaults to the instance family's
+    accelerator (g5, g6, p4d, p5: `nvidia`; inf2, trn1, trn2: `neuron`).
+    """
     ami_family: NotRequired[pulumi.Input[Optional['AmiFamily']]]
     """
     `AL2023` (default) or `BOTTLEROCKET`, resolved through the EKS SSM parameters for the
@@ -975,9 +1168,23 @@ class NodeGroupArgsDict(TypedDict):
     """
     Minimum size (default 1).
     """
+    node_repair: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    EKS node auto repair: unhealthy nodes are replaced (default true).
+    """
+    release_version: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Pin the EKS AMI release version (e.g. `1.34.2-20251120`). Changing it rolls the node
+    group to that release, `updateConfig` nodes at a time. The latest release when absent.
+    """
     taints: NotRequired[pulumi.Input[Optional[Sequence[pulumi.Input['TaintArgsDict']]]]]
     """
     Node taints, at most 50.
+    """
+    update_config: NotRequired[pulumi.Input[Optional['NodeGroupUpdateConfigArgsDict']]]
+    """
+    How many nodes an update may take down at once: `maxUnavailable` or
+    `maxUnavailablePercentage` (default 33%).
     """
     user_data: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
@@ -990,6 +1197,7 @@ class NodeGroupArgs:
     def __init__(__self__, *,
                  instance_types: pulumi.Input[Sequence[pulumi.Input[_builtins.str]]],
                  name: pulumi.Input[_builtins.str],
+                 accelerator: pulumi.Input[Optional['Accelerator']] = None,
                  ami_family: pulumi.Input[Optional['AmiFamily']] = None,
                  ami_id: pulumi.Input[Optional[_builtins.str]] = None,
                  capacity_type: pulumi.Input[Optional['CapacityType']] = None,
@@ -999,7 +1207,10 @@ class NodeGroupArgs:
                  labels: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
                  max_size: pulumi.Input[Optional[_builtins.int]] = None,
                  min_size: pulumi.Input[Optional[_builtins.int]] = None,
+                 node_repair: pulumi.Input[Optional[_builtins.bool]] = None,
+                 release_version: pulumi.Input[Optional[_builtins.str]] = None,
                  taints: pulumi.Input[Optional[Sequence[pulumi.Input['TaintArgs']]]] = None,
+                 update_config: pulumi.Input[Optional['NodeGroupUpdateConfigArgs']] = None,
                  user_data: pulumi.Input[Optional[_builtins.str]] = None):
         """
         A managed node group. `Debug` redacts `userData` (`redact.rs`).
@@ -1007,6 +1218,8 @@ class NodeGroupArgs:
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] instance_types: EC2 instance types, all of one CPU architecture. Graviton types select arm64 AMIs.
                Example: `["m7g.large", "m6g.large"]`.
         :param pulumi.Input[_builtins.str] name: The node group name, unique within the cluster.
+        :param pulumi.Input['Accelerator'] accelerator: The AMI variant: `none` (standard), `nvidia` or `neuron`. Defaults to the instance family's
+               accelerator (g5, g6, p4d, p5: `nvidia`; inf2, trn1, trn2: `neuron`).
         :param pulumi.Input['AmiFamily'] ami_family: `AL2023` (default) or `BOTTLEROCKET`, resolved through the EKS SSM parameters for the
                version and architecture.
         :param pulumi.Input[_builtins.str] ami_id: Pin an AMI id. Then the node bootstrap user data and max-pods are rendered by the provider.
@@ -1017,12 +1230,19 @@ class NodeGroupArgs:
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] labels: Node labels; not under `kubernetes.io/` or `k8s.io/`.
         :param pulumi.Input[_builtins.int] max_size: Maximum size (default 3).
         :param pulumi.Input[_builtins.int] min_size: Minimum size (default 1).
+        :param pulumi.Input[_builtins.bool] node_repair: EKS node auto repair: unhealthy nodes are replaced (default true).
+        :param pulumi.Input[_builtins.str] release_version: Pin the EKS AMI release version (e.g. `1.34.2-20251120`). Changing it rolls the node
+               group to that release, `updateConfig` nodes at a time. The latest release when absent.
         :param pulumi.Input[Sequence[pulumi.Input['TaintArgs']]] taints: Node taints, at most 50.
+        :param pulumi.Input['NodeGroupUpdateConfigArgs'] update_config: How many nodes an update may take down at once: `maxUnavailable` or
+               `maxUnavailablePercentage` (default 33%).
         :param pulumi.Input[_builtins.str] user_data: Extra node configuration (a nodeadm NodeConfig or a MIME part) merged into the rendered user
                data. Checked for leaked Output text. Secret: it can carry bootstrap credentials.
         """
         pulumi.set(__self__, "instance_types", instance_types)
         pulumi.set(__self__, "name", name)
+        if accelerator is not None:
+            pulumi.set(__self__, "accelerator", accelerator)
         if ami_family is not None:
             pulumi.set(__self__, "ami_family", ami_family)
         if ami_id is not None:
@@ -1041,8 +1261,14 @@ class NodeGroupArgs:
             pulumi.set(__self__, "max_size", max_size)
         if min_size is not None:
             pulumi.set(__self__, "min_size", min_size)
+        if node_repair is not None:
+            pulumi.set(__self__, "node_repair", node_repair)
+        if release_version is not None:
+            pulumi.set(__self__, "release_version", release_version)
         if taints is not None:
             pulumi.set(__self__, "taints", taints)
+        if update_config is not None:
+            pulumi.set(__self__, "update_config", update_config)
         if user_data is not None:
             pulumi.set(__self__, "user_data", user_data)
 
@@ -1070,6 +1296,19 @@ class NodeGroupArgs:
     @name.setter
     def name(self, value: pulumi.Input[_builtins.str]):
         pulumi.set(self, "name", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def accelerator(self) -> pulumi.Input[Optional['Accelerator']]:
+        """
+        The AMI variant: `none` (standard), `nvidia` or `neuron`. Defaults to the instance family's
+        accelerator (g5, g6, p4d, p5: `nvidia`; inf2, trn1, trn2: `neuron`).
+        """
+        return pulumi.get(self, "accelerator")
+
+    @accelerator.setter
+    def accelerator(self, value: pulumi.Input[Optional['Accelerator']]):
+        pulumi.set(self, "accelerator", value)
 
     @_builtins.property
     @pulumi.getter(name="amiFamily")
@@ -1181,6 +1420,31 @@ class NodeGroupArgs:
         pulumi.set(self, "min_size", value)
 
     @_builtins.property
+    @pulumi.getter(name="nodeRepair")
+    def node_repair(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        EKS node auto repair: unhealthy nodes are replaced (default true).
+        """
+        return pulumi.get(self, "node_repair")
+
+    @node_repair.setter
+    def node_repair(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "node_repair", value)
+
+    @_builtins.property
+    @pulumi.getter(name="releaseVersion")
+    def release_version(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Pin the EKS AMI release version (e.g. `1.34.2-20251120`). Changing it rolls the node
+        group to that release, `updateConfig` nodes at a time. The latest release when absent.
+        """
+        return pulumi.get(self, "release_version")
+
+    @release_version.setter
+    def release_version(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "release_version", value)
+
+    @_builtins.property
     @pulumi.getter
     def taints(self) -> pulumi.Input[Optional[Sequence[pulumi.Input['TaintArgs']]]]:
         """
@@ -1191,6 +1455,19 @@ class NodeGroupArgs:
     @taints.setter
     def taints(self, value: pulumi.Input[Optional[Sequence[pulumi.Input['TaintArgs']]]]):
         pulumi.set(self, "taints", value)
+
+    @_builtins.property
+    @pulumi.getter(name="updateConfig")
+    def update_config(self) -> pulumi.Input[Optional['NodeGroupUpdateConfigArgs']]:
+        """
+        How many nodes an update may take down at once: `maxUnavailable` or
+        `maxUnavailablePercentage` (default 33%).
+        """
+        return pulumi.get(self, "update_config")
+
+    @update_config.setter
+    def update_config(self, value: pulumi.Input[Optional['NodeGroupUpdateConfigArgs']]):
+        pulumi.set(self, "update_config", value)
 
     @_builtins.property
     @pulumi.getter(name="userData")
@@ -1204,6 +1481,60 @@ class NodeGroupArgs:
     @user_data.setter
     def user_data(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "user_data", value)
+
+
+class NodeGroupUpdateConfigArgsDict(TypedDict):
+    """
+    How many nodes a node group update may take down at once: exactly one of the two.
+    """
+    max_unavailable: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    At most this many nodes unavailable during an update (1 to 100).
+    """
+    max_unavailable_percentage: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    At most this percentage of nodes unavailable during an update (1 to 100; default 33).
+    """
+
+@pulumi.input_type
+class NodeGroupUpdateConfigArgs:
+    def __init__(__self__, *,
+                 max_unavailable: pulumi.Input[Optional[_builtins.int]] = None,
+                 max_unavailable_percentage: pulumi.Input[Optional[_builtins.int]] = None):
+        """
+        How many nodes a node group update may take down at once: exactly one of the two.
+
+        :param pulumi.Input[_builtins.int] max_unavailable: At most this many nodes unavailable during an update (1 to 100).
+        :param pulumi.Input[_builtins.int] max_unavailable_percentage: At most this percentage of nodes unavailable during an update (1 to 100; default 33).
+        """
+        if max_unavailable is not None:
+            pulumi.set(__self__, "max_unavailable", max_unavailable)
+        if max_unavailable_percentage is not None:
+            pulumi.set(__self__, "max_unavailable_percentage", max_unavailable_percentage)
+
+    @_builtins.property
+    @pulumi.getter(name="maxUnavailable")
+    def max_unavailable(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        At most this many nodes unavailable during an update (1 to 100).
+        """
+        return pulumi.get(self, "max_unavailable")
+
+    @max_unavailable.setter
+    def max_unavailable(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "max_unavailable", value)
+
+    @_builtins.property
+    @pulumi.getter(name="maxUnavailablePercentage")
+    def max_unavailable_percentage(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        At most this percentage of nodes unavailable during an update (1 to 100; default 33).
+        """
+        return pulumi.get(self, "max_unavailable_percentage")
+
+    @max_unavailable_percentage.setter
+    def max_unavailable_percentage(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "max_unavailable_percentage", value)
 
 
 class PolicyArgsDict(TypedDict):

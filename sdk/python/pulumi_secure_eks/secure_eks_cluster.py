@@ -23,54 +23,72 @@ __all__ = ['SecureEksClusterArgs', 'SecureEksCluster']
 class SecureEksClusterArgs:
     def __init__(__self__, *,
                  kubernetes_version: pulumi.Input[_builtins.str],
-                 node_groups: pulumi.Input[Sequence[pulumi.Input['NodeGroupArgs']]],
                  access_entries: pulumi.Input[Optional[Sequence[pulumi.Input['AccessEntryArgs']]]] = None,
                  addons: pulumi.Input[Optional['AddonsArgs']] = None,
                  api_access: pulumi.Input[Optional['ApiAccessArgs']] = None,
+                 auto_mode: pulumi.Input[Optional['AutoModeArgs']] = None,
                  cluster_autoscaler: pulumi.Input[Optional['ClusterAutoscalerArgs']] = None,
                  cluster_name: pulumi.Input[Optional[_builtins.str]] = None,
+                 deletion_protection: pulumi.Input[Optional[_builtins.bool]] = None,
                  deployer_admin: pulumi.Input[Optional['DeployerAdminArgs']] = None,
                  encryption: pulumi.Input[Optional['EncryptionArgs']] = None,
                  logging: pulumi.Input[Optional['LoggingArgs']] = None,
                  network: pulumi.Input[Optional['NetworkArgs']] = None,
+                 node_groups: pulumi.Input[Optional[Sequence[pulumi.Input['NodeGroupArgs']]]] = None,
                  permissions_boundary: pulumi.Input[Optional[_builtins.str]] = None,
                  policy: pulumi.Input[Optional['PolicyArgs']] = None,
                  service_account_roles: pulumi.Input[Optional[Sequence[pulumi.Input['ServiceAccountRoleArgs']]]] = None,
-                 tags: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None):
+                 tags: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
+                 upgrade_policy: pulumi.Input[Optional['SupportType']] = None,
+                 zonal_shift: pulumi.Input[Optional[_builtins.bool]] = None):
         """
         The set of arguments for constructing a SecureEksCluster resource.
 
         :param pulumi.Input[_builtins.str] kubernetes_version: The Kubernetes minor version, for example `"1.34"`. Must be a version EKS supports; upgrades
                happen in place, one minor version at a time.
-        :param pulumi.Input[Sequence[pulumi.Input['NodeGroupArgs']]] node_groups: Managed node groups; at least one.
         :param pulumi.Input[Sequence[pulumi.Input['AccessEntryArgs']]] access_entries: EKS access entries. The authentication mode is always `API`.
         :param pulumi.Input['AddonsArgs'] addons: EKS addons. Versions default to the AWS default for the cluster version.
         :param pulumi.Input['ApiAccessArgs'] api_access: Who can reach the Kubernetes API. Private only by default.
+        :param pulumi.Input['AutoModeArgs'] auto_mode: EKS Auto Mode instead of managed node groups: compute, block storage and load balancing run
+               by EKS, a minimal node role, the built-in node pools, and no vpc-cni, kube-proxy, coredns or
+               Pod Identity agent addons (Auto Mode runs its own).
         :param pulumi.Input['ClusterAutoscalerArgs'] cluster_autoscaler: The cluster autoscaler's IRSA role, with the complete action list. Enabled by default.
         :param pulumi.Input[_builtins.str] cluster_name: The EKS cluster name. Autonamed from the resource name when absent. Changing it replaces the cluster.
+        :param pulumi.Input[_builtins.bool] deletion_protection: Refuse to delete the cluster (default false). While it is on, `pulumi destroy` fails before
+               deleting anything; set it to false and run `pulumi up` first.
         :param pulumi.Input['DeployerAdminArgs'] deployer_admin: A cluster-admin access entry for the principal that deploys the cluster (on by default),
                so whoever ran `pulumi up` can use it.
         :param pulumi.Input['EncryptionArgs'] encryption: KMS envelope encryption of Kubernetes secrets. Without `kmsKeyArn` a customer managed key with
                rotation is created.
         :param pulumi.Input['LoggingArgs'] logging: Control-plane logging. All five log types and 90 days of retention by default.
         :param pulumi.Input['NetworkArgs'] network: The network: a new VPC (the default, `10.0.0.0/16`) or an existing one.
+        :param pulumi.Input[Sequence[pulumi.Input['NodeGroupArgs']]] node_groups: Managed node groups; at least one, except with `autoMode` (then none). Required unless
+               `autoMode` is on (SEKS-CFG-005 checks it, so the schema leaves it optional).
         :param pulumi.Input[_builtins.str] permissions_boundary: A permissions boundary policy ARN applied to every IAM role created.
         :param pulumi.Input['PolicyArgs'] policy: How the preview-time policy behaves: waivers and the handling of unknown values.
         :param pulumi.Input[Sequence[pulumi.Input['ServiceAccountRoleArgs']]] service_account_roles: An IRSA role per Kubernetes service account; trust policies carry `:sub` and `:aud` conditions.
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] tags: Tags on every resource, in addition to `secure-eks:cluster=<owner>` (the `owner` output).
+        :param pulumi.Input['SupportType'] upgrade_policy: Kubernetes version support after standard support ends: `STANDARD` (default: EKS upgrades
+               the cluster when standard support ends) or `EXTENDED` (12 more months, billed per cluster
+               hour; a warning at preview).
+        :param pulumi.Input[_builtins.bool] zonal_shift: Amazon Application Recovery Controller zonal shift for the cluster (default true with two
+               or more availability zones).
         """
         pulumi.set(__self__, "kubernetes_version", kubernetes_version)
-        pulumi.set(__self__, "node_groups", node_groups)
         if access_entries is not None:
             pulumi.set(__self__, "access_entries", access_entries)
         if addons is not None:
             pulumi.set(__self__, "addons", addons)
         if api_access is not None:
             pulumi.set(__self__, "api_access", api_access)
+        if auto_mode is not None:
+            pulumi.set(__self__, "auto_mode", auto_mode)
         if cluster_autoscaler is not None:
             pulumi.set(__self__, "cluster_autoscaler", cluster_autoscaler)
         if cluster_name is not None:
             pulumi.set(__self__, "cluster_name", cluster_name)
+        if deletion_protection is not None:
+            pulumi.set(__self__, "deletion_protection", deletion_protection)
         if deployer_admin is not None:
             pulumi.set(__self__, "deployer_admin", deployer_admin)
         if encryption is not None:
@@ -79,6 +97,8 @@ class SecureEksClusterArgs:
             pulumi.set(__self__, "logging", logging)
         if network is not None:
             pulumi.set(__self__, "network", network)
+        if node_groups is not None:
+            pulumi.set(__self__, "node_groups", node_groups)
         if permissions_boundary is not None:
             pulumi.set(__self__, "permissions_boundary", permissions_boundary)
         if policy is not None:
@@ -87,6 +107,10 @@ class SecureEksClusterArgs:
             pulumi.set(__self__, "service_account_roles", service_account_roles)
         if tags is not None:
             pulumi.set(__self__, "tags", tags)
+        if upgrade_policy is not None:
+            pulumi.set(__self__, "upgrade_policy", upgrade_policy)
+        if zonal_shift is not None:
+            pulumi.set(__self__, "zonal_shift", zonal_shift)
 
     @_builtins.property
     @pulumi.getter(name="kubernetesVersion")
@@ -100,18 +124,6 @@ class SecureEksClusterArgs:
     @kubernetes_version.setter
     def kubernetes_version(self, value: pulumi.Input[_builtins.str]):
         pulumi.set(self, "kubernetes_version", value)
-
-    @_builtins.property
-    @pulumi.getter(name="nodeGroups")
-    def node_groups(self) -> pulumi.Input[Sequence[pulumi.Input['NodeGroupArgs']]]:
-        """
-        Managed node groups; at least one.
-        """
-        return pulumi.get(self, "node_groups")
-
-    @node_groups.setter
-    def node_groups(self, value: pulumi.Input[Sequence[pulumi.Input['NodeGroupArgs']]]):
-        pulumi.set(self, "node_groups", value)
 
     @_builtins.property
     @pulumi.getter(name="accessEntries")
@@ -150,6 +162,20 @@ class SecureEksClusterArgs:
         pulumi.set(self, "api_access", value)
 
     @_builtins.property
+    @pulumi.getter(name="autoMode")
+    def auto_mode(self) -> pulumi.Input[Optional['AutoModeArgs']]:
+        """
+        EKS Auto Mode instead of managed node groups: compute, block storage and load balancing run
+        by EKS, a minimal node role, the built-in node pools, and no vpc-cni, kube-proxy, coredns or
+        Pod Identity agent addons (Auto Mode runs its own).
+        """
+        return pulumi.get(self, "auto_mode")
+
+    @auto_mode.setter
+    def auto_mode(self, value: pulumi.Input[Optional['AutoModeArgs']]):
+        pulumi.set(self, "auto_mode", value)
+
+    @_builtins.property
     @pulumi.getter(name="clusterAutoscaler")
     def cluster_autoscaler(self) -> pulumi.Input[Optional['ClusterAutoscalerArgs']]:
         """
@@ -172,6 +198,19 @@ class SecureEksClusterArgs:
     @cluster_name.setter
     def cluster_name(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "cluster_name", value)
+
+    @_builtins.property
+    @pulumi.getter(name="deletionProtection")
+    def deletion_protection(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        Refuse to delete the cluster (default false). While it is on, `pulumi destroy` fails before
+        deleting anything; set it to false and run `pulumi up` first.
+        """
+        return pulumi.get(self, "deletion_protection")
+
+    @deletion_protection.setter
+    def deletion_protection(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "deletion_protection", value)
 
     @_builtins.property
     @pulumi.getter(name="deployerAdmin")
@@ -224,6 +263,19 @@ class SecureEksClusterArgs:
         pulumi.set(self, "network", value)
 
     @_builtins.property
+    @pulumi.getter(name="nodeGroups")
+    def node_groups(self) -> pulumi.Input[Optional[Sequence[pulumi.Input['NodeGroupArgs']]]]:
+        """
+        Managed node groups; at least one, except with `autoMode` (then none). Required unless
+        `autoMode` is on (SEKS-CFG-005 checks it, so the schema leaves it optional).
+        """
+        return pulumi.get(self, "node_groups")
+
+    @node_groups.setter
+    def node_groups(self, value: pulumi.Input[Optional[Sequence[pulumi.Input['NodeGroupArgs']]]]):
+        pulumi.set(self, "node_groups", value)
+
+    @_builtins.property
     @pulumi.getter(name="permissionsBoundary")
     def permissions_boundary(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
@@ -271,6 +323,33 @@ class SecureEksClusterArgs:
     def tags(self, value: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]):
         pulumi.set(self, "tags", value)
 
+    @_builtins.property
+    @pulumi.getter(name="upgradePolicy")
+    def upgrade_policy(self) -> pulumi.Input[Optional['SupportType']]:
+        """
+        Kubernetes version support after standard support ends: `STANDARD` (default: EKS upgrades
+        the cluster when standard support ends) or `EXTENDED` (12 more months, billed per cluster
+        hour; a warning at preview).
+        """
+        return pulumi.get(self, "upgrade_policy")
+
+    @upgrade_policy.setter
+    def upgrade_policy(self, value: pulumi.Input[Optional['SupportType']]):
+        pulumi.set(self, "upgrade_policy", value)
+
+    @_builtins.property
+    @pulumi.getter(name="zonalShift")
+    def zonal_shift(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        Amazon Application Recovery Controller zonal shift for the cluster (default true with two
+        or more availability zones).
+        """
+        return pulumi.get(self, "zonal_shift")
+
+    @zonal_shift.setter
+    def zonal_shift(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "zonal_shift", value)
+
 
 @pulumi.type_token("secure-eks:index:SecureEksCluster")
 class SecureEksCluster(pulumi.CustomResource):
@@ -281,8 +360,10 @@ class SecureEksCluster(pulumi.CustomResource):
                  access_entries: pulumi.Input[Optional[Sequence[pulumi.Input[Union['AccessEntryArgs', 'AccessEntryArgsDict']]]]] = None,
                  addons: pulumi.Input[Optional[Union['AddonsArgs', 'AddonsArgsDict']]] = None,
                  api_access: pulumi.Input[Optional[Union['ApiAccessArgs', 'ApiAccessArgsDict']]] = None,
+                 auto_mode: pulumi.Input[Optional[Union['AutoModeArgs', 'AutoModeArgsDict']]] = None,
                  cluster_autoscaler: pulumi.Input[Optional[Union['ClusterAutoscalerArgs', 'ClusterAutoscalerArgsDict']]] = None,
                  cluster_name: pulumi.Input[Optional[_builtins.str]] = None,
+                 deletion_protection: pulumi.Input[Optional[_builtins.bool]] = None,
                  deployer_admin: pulumi.Input[Optional[Union['DeployerAdminArgs', 'DeployerAdminArgsDict']]] = None,
                  encryption: pulumi.Input[Optional[Union['EncryptionArgs', 'EncryptionArgsDict']]] = None,
                  kubernetes_version: pulumi.Input[Optional[_builtins.str]] = None,
@@ -293,6 +374,8 @@ class SecureEksCluster(pulumi.CustomResource):
                  policy: pulumi.Input[Optional[Union['PolicyArgs', 'PolicyArgsDict']]] = None,
                  service_account_roles: pulumi.Input[Optional[Sequence[pulumi.Input[Union['ServiceAccountRoleArgs', 'ServiceAccountRoleArgsDict']]]]] = None,
                  tags: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
+                 upgrade_policy: pulumi.Input[Optional['SupportType']] = None,
+                 zonal_shift: pulumi.Input[Optional[_builtins.bool]] = None,
                  __props__=None):
         """
         A production EKS cluster that is secure by default: private API, KMS-encrypted secrets, all
@@ -305,8 +388,13 @@ class SecureEksCluster(pulumi.CustomResource):
         :param pulumi.Input[Sequence[pulumi.Input[Union['AccessEntryArgs', 'AccessEntryArgsDict']]]] access_entries: EKS access entries. The authentication mode is always `API`.
         :param pulumi.Input[Union['AddonsArgs', 'AddonsArgsDict']] addons: EKS addons. Versions default to the AWS default for the cluster version.
         :param pulumi.Input[Union['ApiAccessArgs', 'ApiAccessArgsDict']] api_access: Who can reach the Kubernetes API. Private only by default.
+        :param pulumi.Input[Union['AutoModeArgs', 'AutoModeArgsDict']] auto_mode: EKS Auto Mode instead of managed node groups: compute, block storage and load balancing run
+               by EKS, a minimal node role, the built-in node pools, and no vpc-cni, kube-proxy, coredns or
+               Pod Identity agent addons (Auto Mode runs its own).
         :param pulumi.Input[Union['ClusterAutoscalerArgs', 'ClusterAutoscalerArgsDict']] cluster_autoscaler: The cluster autoscaler's IRSA role, with the complete action list. Enabled by default.
         :param pulumi.Input[_builtins.str] cluster_name: The EKS cluster name. Autonamed from the resource name when absent. Changing it replaces the cluster.
+        :param pulumi.Input[_builtins.bool] deletion_protection: Refuse to delete the cluster (default false). While it is on, `pulumi destroy` fails before
+               deleting anything; set it to false and run `pulumi up` first.
         :param pulumi.Input[Union['DeployerAdminArgs', 'DeployerAdminArgsDict']] deployer_admin: A cluster-admin access entry for the principal that deploys the cluster (on by default),
                so whoever ran `pulumi up` can use it.
         :param pulumi.Input[Union['EncryptionArgs', 'EncryptionArgsDict']] encryption: KMS envelope encryption of Kubernetes secrets. Without `kmsKeyArn` a customer managed key with
@@ -315,11 +403,17 @@ class SecureEksCluster(pulumi.CustomResource):
                happen in place, one minor version at a time.
         :param pulumi.Input[Union['LoggingArgs', 'LoggingArgsDict']] logging: Control-plane logging. All five log types and 90 days of retention by default.
         :param pulumi.Input[Union['NetworkArgs', 'NetworkArgsDict']] network: The network: a new VPC (the default, `10.0.0.0/16`) or an existing one.
-        :param pulumi.Input[Sequence[pulumi.Input[Union['NodeGroupArgs', 'NodeGroupArgsDict']]]] node_groups: Managed node groups; at least one.
+        :param pulumi.Input[Sequence[pulumi.Input[Union['NodeGroupArgs', 'NodeGroupArgsDict']]]] node_groups: Managed node groups; at least one, except with `autoMode` (then none). Required unless
+               `autoMode` is on (SEKS-CFG-005 checks it, so the schema leaves it optional).
         :param pulumi.Input[_builtins.str] permissions_boundary: A permissions boundary policy ARN applied to every IAM role created.
         :param pulumi.Input[Union['PolicyArgs', 'PolicyArgsDict']] policy: How the preview-time policy behaves: waivers and the handling of unknown values.
         :param pulumi.Input[Sequence[pulumi.Input[Union['ServiceAccountRoleArgs', 'ServiceAccountRoleArgsDict']]]] service_account_roles: An IRSA role per Kubernetes service account; trust policies carry `:sub` and `:aud` conditions.
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] tags: Tags on every resource, in addition to `secure-eks:cluster=<owner>` (the `owner` output).
+        :param pulumi.Input['SupportType'] upgrade_policy: Kubernetes version support after standard support ends: `STANDARD` (default: EKS upgrades
+               the cluster when standard support ends) or `EXTENDED` (12 more months, billed per cluster
+               hour; a warning at preview).
+        :param pulumi.Input[_builtins.bool] zonal_shift: Amazon Application Recovery Controller zonal shift for the cluster (default true with two
+               or more availability zones).
         """
         ...
     @overload
@@ -351,8 +445,10 @@ class SecureEksCluster(pulumi.CustomResource):
                  access_entries: pulumi.Input[Optional[Sequence[pulumi.Input[Union['AccessEntryArgs', 'AccessEntryArgsDict']]]]] = None,
                  addons: pulumi.Input[Optional[Union['AddonsArgs', 'AddonsArgsDict']]] = None,
                  api_access: pulumi.Input[Optional[Union['ApiAccessArgs', 'ApiAccessArgsDict']]] = None,
+                 auto_mode: pulumi.Input[Optional[Union['AutoModeArgs', 'AutoModeArgsDict']]] = None,
                  cluster_autoscaler: pulumi.Input[Optional[Union['ClusterAutoscalerArgs', 'ClusterAutoscalerArgsDict']]] = None,
                  cluster_name: pulumi.Input[Optional[_builtins.str]] = None,
+                 deletion_protection: pulumi.Input[Optional[_builtins.bool]] = None,
                  deployer_admin: pulumi.Input[Optional[Union['DeployerAdminArgs', 'DeployerAdminArgsDict']]] = None,
                  encryption: pulumi.Input[Optional[Union['EncryptionArgs', 'EncryptionArgsDict']]] = None,
                  kubernetes_version: pulumi.Input[Optional[_builtins.str]] = None,
@@ -363,6 +459,8 @@ class SecureEksCluster(pulumi.CustomResource):
                  policy: pulumi.Input[Optional[Union['PolicyArgs', 'PolicyArgsDict']]] = None,
                  service_account_roles: pulumi.Input[Optional[Sequence[pulumi.Input[Union['ServiceAccountRoleArgs', 'ServiceAccountRoleArgsDict']]]]] = None,
                  tags: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
+                 upgrade_policy: pulumi.Input[Optional['SupportType']] = None,
+                 zonal_shift: pulumi.Input[Optional[_builtins.bool]] = None,
                  __props__=None):
         opts = pulumi.ResourceOptions.merge(_utilities.get_resource_opts_defaults(), opts)
         if not isinstance(opts, pulumi.ResourceOptions):
@@ -375,8 +473,10 @@ class SecureEksCluster(pulumi.CustomResource):
             __props__.__dict__["access_entries"] = access_entries
             __props__.__dict__["addons"] = addons
             __props__.__dict__["api_access"] = api_access
+            __props__.__dict__["auto_mode"] = auto_mode
             __props__.__dict__["cluster_autoscaler"] = cluster_autoscaler
             __props__.__dict__["cluster_name"] = cluster_name
+            __props__.__dict__["deletion_protection"] = deletion_protection
             __props__.__dict__["deployer_admin"] = deployer_admin
             __props__.__dict__["encryption"] = encryption
             if kubernetes_version is None and not opts.urn:
@@ -384,13 +484,13 @@ class SecureEksCluster(pulumi.CustomResource):
             __props__.__dict__["kubernetes_version"] = kubernetes_version
             __props__.__dict__["logging"] = logging
             __props__.__dict__["network"] = network
-            if node_groups is None and not opts.urn:
-                raise TypeError("Missing required property 'node_groups'")
             __props__.__dict__["node_groups"] = node_groups
             __props__.__dict__["permissions_boundary"] = permissions_boundary
             __props__.__dict__["policy"] = policy
             __props__.__dict__["service_account_roles"] = service_account_roles
             __props__.__dict__["tags"] = tags
+            __props__.__dict__["upgrade_policy"] = upgrade_policy
+            __props__.__dict__["zonal_shift"] = zonal_shift
             __props__.__dict__["addon_versions"] = None
             __props__.__dict__["autoscaler_role_arn"] = None
             __props__.__dict__["aws_resources"] = None

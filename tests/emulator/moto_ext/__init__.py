@@ -21,6 +21,7 @@ from . import ec2_nat  # noqa: F401
 from . import ec2_deps  # noqa: F401
 from . import eks_lifecycle  # noqa: F401  (wraps eks_cluster / eks_nodegroups / eks_addons: import after them)
 from . import eks_nodejoin  # noqa: F401
+from . import eks_daytwo  # noqa: F401  (wraps eks_lifecycle and eks_addons: import after them)
 from . import eks_tokens  # noqa: F401  (wraps the final create_* handlers: import last of the EKS modules)
 from . import k8s_hooks  # noqa: F401
 from . import sts_identity  # noqa: F401

@@ -9,6 +9,8 @@ _WANTED = [p for p in _os.environ.get("MOTO_EXT_MANAGED_POLICIES", ",".join([
     "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly", "AmazonEC2ContainerRegistryPullOnly",
     "AmazonSSMManagedInstanceCore", "AmazonEBSCSIDriverPolicy", "AmazonEKSBlockStoragePolicy",
     "AmazonEKSComputePolicy", "AmazonEKSLoadBalancingPolicy", "AmazonEKSNetworkingPolicy",
+    # addon Pod Identity roles and the Auto Mode node role (issue #14)
+    "AmazonEFSCSIDriverPolicy", "CloudWatchAgentServerPolicy", "AWSXrayWriteOnlyAccess", "AmazonEKSWorkerNodeMinimalPolicy",
 ])).split(",") if p]
 if _WANTED and _os.environ.get("MOTO_IAM_LOAD_MANAGED_POLICIES", "").lower() != "true":
     _all = _json.loads(_iam_models.aws_managed_policies_data)

@@ -5,6 +5,9 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::auto_mode::AutoMode;
+use super::daytwo::{Accelerator, NamedAddon, NodeGroupUpdateConfig, SupportType};
+
 /// A production EKS cluster that is secure by default: private API, KMS-encrypted secrets, all
 /// control-plane logs, IMDSv2-only nodes, VPC endpoints instead of NAT, custom pod networking, and
 /// IRSA roles whose trust policies check both `:sub` and `:aud`. Bad configurations are refused at
@@ -34,9 +37,9 @@ pub struct ClusterArgs {
     /// Control-plane logging. All five log types and 90 days of retention by default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logging: Option<Logging>,
-    /// Managed node groups; at least one.
+    /// Managed node groups; at least one, except with `autoMode` (then none). Required unless
+    /// `autoMode` is on (SEKS-CFG-005 checks it, so the schema leaves it optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-required" = true))]
     pub node_groups: Option<Vec<NodeGroup>>,
     /// EKS addons. Versions default to the AWS default for the cluster version.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -62,7 +65,24 @@ pub struct ClusterArgs {
     pub tags: Option<BTreeMap<String, String>>,
     /// How the preview-time policy behaves: waivers and the handling of unknown values.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy: Option<Policy>,
+    pub policy: Option<Policy>,    /// Kubernetes version support after standard support ends: `STANDARD` (default: EKS upgrades
+    /// the cluster when standard support ends) or `EXTENDED` (12 more months, billed per cluster
+    /// hour; a warning at preview).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upgrade_policy: Option<SupportType>,
+    /// Refuse to delete the cluster (default false). While it is on, `pulumi destroy` fails before
+    /// deleting anything; set it to false and run `pulumi up` first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deletion_protection: Option<bool>,
+    /// Amazon Application Recovery Controller zonal shift for the cluster (default true with two
+    /// or more availability zones).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zonal_shift: Option<bool>,
+    /// EKS Auto Mode instead of managed node groups: compute, block storage and load balancing run
+    /// by EKS, a minimal node role, the built-in node pools, and no vpc-cni, kube-proxy, coredns or
+    /// Pod Identity agent addons (Auto Mode runs its own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_mode: Option<AutoMode>,
 }
 
 /// The cluster network.
@@ -212,7 +232,21 @@ pub struct NodeGroup {
     /// data. Checked for leaked Output text. Secret: it can carry bootstrap credentials.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("secret" = true))]
-    pub user_data: Option<String>,
+    pub user_data: Option<String>,    /// How many nodes an update may take down at once: `maxUnavailable` or
+    /// `maxUnavailablePercentage` (default 33%).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update_config: Option<NodeGroupUpdateConfig>,
+    /// EKS node auto repair: unhealthy nodes are replaced (default true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_repair: Option<bool>,
+    /// The AMI variant: `none` (standard), `nvidia` or `neuron`. Defaults to the instance family's
+    /// accelerator (g5, g6, p4d, p5: `nvidia`; inf2, trn1, trn2: `neuron`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accelerator: Option<Accelerator>,
+    /// Pin the EKS AMI release version (e.g. `1.34.2-20251120`). Changing it rolls the node
+    /// group to that release, `updateConfig` nodes at a time. The latest release when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release_version: Option<String>,
 }
 
 /// EC2 capacity type.
@@ -280,7 +314,10 @@ pub struct Addons {
     pub core_dns: Option<Addon>,
     /// `eks-pod-identity-agent`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pod_identity_agent: Option<Addon>,
+    pub pod_identity_agent: Option<Addon>,    /// More EKS addons by name, each with its default version, configuration and, where it needs
+    /// AWS access, an EKS Pod Identity role. `aws-ebs-csi-driver` is on by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extra: Option<Vec<NamedAddon>>,
 }
 
 /// One addon's settings.

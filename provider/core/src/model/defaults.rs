@@ -103,8 +103,10 @@ impl ClusterArgs {
                 net.availability_zones = Some(["a", "b", "c"].iter().map(|s| format!("{r}{s}")).collect());
             }
         }
+        // EKS Auto Mode runs its own pod networking: no custom networking by default.
+        let auto_mode = self.auto_mode.as_ref().and_then(|a| a.enabled).unwrap_or(false);
         if net.pod_cidr.is_absent() {
-            net.pod_cidr = Nullable::Value(DEFAULT_POD_CIDR.to_string());
+            net.pod_cidr = if auto_mode { Nullable::Null } else { Nullable::Value(DEFAULT_POD_CIDR.to_string()) };
         }
         net.prefix_delegation.get_or_insert(true);
         net.nat_gateways.get_or_insert(NatGateways::None);
@@ -142,6 +144,6 @@ impl ClusterArgs {
 
         let policy = self.policy.get_or_insert_with(Policy::default);
         policy.unknowns.get_or_insert(UnknownsMode::Defer);
-        self
+        self.with_daytwo_defaults().with_auto_mode_defaults()
     }
 }

@@ -110,12 +110,12 @@ fn merge_required(ours: &serde_json::Value, user: Option<&serde_json::Map<String
     out
 }
 
-struct Builder {
+pub(super) struct Builder {
     steps: Vec<Step>,
 }
 
 impl Builder {
-    fn add(&mut self, id: impl Into<String>, action: Action, deps: Vec<String>) -> String {
+    pub(super) fn add(&mut self, id: impl Into<String>, action: Action, deps: Vec<String>) -> String {
         let id = id.into();
         let mut deps = deps;
         deps.sort();
@@ -361,6 +361,7 @@ pub fn plan_owned(spec: &ClusterArgs, region: &str, default_tags: &BTreeMap<Stri
             public_cidrs: api.public_cidrs.clone().unwrap_or_default(),
             log_types: logging.types.clone().unwrap_or_default(),
             subnets: node_subnets.clone(),
+            settings: super::ClusterSettings::of(spec),
         }),
         cluster_deps,
     );
@@ -389,6 +390,7 @@ pub fn plan_owned(spec: &ClusterArgs, region: &str, default_tags: &BTreeMap<Stri
             version: cni.version.clone(),
             configuration: merge_required(&cni_required, cni.configuration.as_ref()),
             eni_configs: if custom_networking { pod_subnets.clone() } else { vec![] },
+            pod_identities: vec![],
         },
         cni_deps,
     );
@@ -401,6 +403,7 @@ pub fn plan_owned(spec: &ClusterArgs, region: &str, default_tags: &BTreeMap<Stri
                 version: a.version,
                 configuration: merge_required(&json!({}), a.configuration.as_ref()),
                 eni_configs: vec![],
+                pod_identities: vec![],
             },
             deps,
         )
@@ -413,16 +416,17 @@ pub fn plan_owned(spec: &ClusterArgs, region: &str, default_tags: &BTreeMap<Stri
     for ng in spec.node_groups.iter().flatten() {
         let arch = ng.instance_types.first().and_then(|t| instance_arch(t)).unwrap_or(Arch::X86_64);
         let family = ng.ami_family.unwrap_or(AmiFamily::Al2023);
-        let (ami_type, release_parameter) = match (&ng.ami_id, family, arch) {
-            (Some(_), _, _) => ("CUSTOM".to_string(), None),
-            (None, AmiFamily::Al2023, a) => (
-                if a == Arch::Arm64 { "AL2023_ARM_64_STANDARD" } else { "AL2023_x86_64_STANDARD" }.to_string(),
-                Some(format!("/aws/service/eks/optimized-ami/{version}/amazon-linux-2023/{a}/standard/recommended/release_version")),
-            ),
-            (None, AmiFamily::Bottlerocket, a) => (
-                if a == Arch::Arm64 { "BOTTLEROCKET_ARM_64" } else { "BOTTLEROCKET_x86_64" }.to_string(),
-                Some(format!("/aws/service/bottlerocket/aws-k8s-{version}/{a}/latest/image_version")),
-            ),
+        // The AMI variant follows the accelerator (NVIDIA, Neuron); Check refuses the
+        // combinations with no AMI (SEKS-NODE-032), planned as the standard one.
+        let accelerator = ng.accelerator.unwrap_or_else(|| crate::model::Accelerator::of_instance_types(&ng.instance_types));
+        let (ami_type, release_parameter) = match &ng.ami_id {
+            Some(_) => ("CUSTOM".to_string(), None),
+            None => {
+                let (t, p) = super::ami_type(&version, family, arch, accelerator)
+                    .or_else(|| super::ami_type(&version, family, arch, crate::model::Accelerator::None))
+                    .ok_or(PlanError::Missing("nodeGroups[].amiFamily"))?;
+                (t, Some(p))
+            }
         };
         let lt = b.add(
             format!("lt/{}", ng.name),
@@ -478,13 +482,16 @@ pub fn plan_owned(spec: &ClusterArgs, region: &str, default_tags: &BTreeMap<Stri
                     .collect(),
                 subnets: node_subnets.clone(),
                 launch_template: lt,
+                controls: super::NodeGroupControls::of(ng),
             }),
             deps,
         ));
     }
     let mut dns_deps = ng_steps.clone();
     dns_deps.push(pia);
-    simple_addon(&mut b, "addon/coredns", "coredns", addons.core_dns.as_ref(), dns_deps);
+    simple_addon(&mut b, "addon/coredns", "coredns", addons.core_dns.as_ref(), dns_deps.clone());
+    // Addons by name (issue #14), after the nodes and the Pod Identity agent.
+    super::daytwo::named_addons(&mut b, spec, part, &role_name, boundary.clone(), &dns_deps);
 
     // ---- workload IAM
     if let Some(ca) = spec.cluster_autoscaler.as_ref().filter(|_| autoscaler) {
@@ -538,7 +545,8 @@ pub fn plan_owned(spec: &ClusterArgs, region: &str, default_tags: &BTreeMap<Stri
         );
     }
 
-    Ok(Plan { cluster_name: name, region: region.to_string(), tags, steps: b.steps })
+    let steps = super::auto_mode::adjust(b.steps, spec, part);
+    Ok(Plan { cluster_name: name, region: region.to_string(), tags, steps })
 }
 
 #[cfg(test)]

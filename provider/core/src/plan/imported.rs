@@ -52,6 +52,10 @@ pub struct ObservedNodeGroup {
     pub hop_limit: Option<i64>,
     /// From the launch template: a pinned AMI id (only when the node group's AMI type is CUSTOM).
     pub ami_id: Option<String>,
+    /// The update budget (maxUnavailable, maxUnavailablePercentage), when described.
+    pub update_config: Option<(Option<i64>, Option<i64>)>,
+    /// Node auto repair, when described.
+    pub node_repair: Option<bool>,
 }
 
 /// Everything import reads about one cluster.
@@ -101,6 +105,23 @@ pub struct ObservedCluster {
     /// The deployer's cluster-admin entry (tagged `secure-eks:step=access/deployer`), which is
     /// `deployerAdmin`, not one of `access_entries`.
     pub deployer_entry: Option<String>,
+    /// The day-two settings AWS reports (`None`: not read).
+    pub daytwo: Option<ObservedDayTwo>,
+}
+
+/// The day-two settings of an observed cluster (issue #14).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ObservedDayTwo {
+    /// `upgradePolicy.supportType`.
+    pub support_type: Option<String>,
+    /// `zonalShiftConfig.enabled`.
+    pub zonal_shift: Option<bool>,
+    /// `deletionProtection`.
+    pub deletion_protection: Option<bool>,
+    /// EKS Auto Mode's node pools, when Auto Mode is on.
+    pub auto_mode_node_pools: Option<Vec<String>>,
+    /// Every addon installed, by name.
+    pub addons: Vec<String>,
 }
 
 fn taint_effect(e: &str) -> TaintEffect {
@@ -168,7 +189,7 @@ pub fn inputs_from(o: &ObservedCluster, region: &str) -> ClusterArgs {
     network.extra_endpoints = (!extra.is_empty()).then_some(extra);
 
     let addon = |name: &str| o.pinned_addons.get(name).map(|v| Addon { version: Some(v.clone()), configuration: None });
-    let addons = Addons { vpc_cni: addon("vpc-cni"), kube_proxy: addon("kube-proxy"), core_dns: addon("coredns"), pod_identity_agent: addon("eks-pod-identity-agent") };
+    let addons = Addons { vpc_cni: addon("vpc-cni"), kube_proxy: addon("kube-proxy"), core_dns: addon("coredns"), pod_identity_agent: addon("eks-pod-identity-agent"), ..Default::default() };
     let tags: BTreeMap<String, String> = o.tags.iter().filter(|(k, _)| !k.starts_with("secure-eks:") && !k.starts_with("aws:")).map(|(k, v)| (k.clone(), v.clone())).collect();
     let node_groups = o
         .node_groups
@@ -187,9 +208,35 @@ pub fn inputs_from(o: &ObservedCluster, region: &str) -> ClusterArgs {
             taints: (!g.taints.is_empty()).then(|| g.taints.iter().map(|(k, v, e)| Taint { key: k.clone(), value: v.clone(), effect: taint_effect(e) }).collect()),
             imds_hop_limit: g.hop_limit,
             user_data: None,
+            update_config: g.update_config.map(|(n, p)| crate::model::NodeGroupUpdateConfig { max_unavailable: n, max_unavailable_percentage: p }),
+            node_repair: g.node_repair,
+            ..Default::default()
         })
         .collect();
+    let mut addons = addons;
+    let daytwo = o.daytwo.as_ref();
+    if let Some(d) = daytwo {
+        // Every addon beyond the core four, by name; the EBS CSI driver (on by default) off
+        // when the cluster does not have it, so import never creates it.
+        const CORE: [&str; 4] = ["vpc-cni", "kube-proxy", "coredns", "eks-pod-identity-agent"];
+        let mut extra: Vec<crate::model::NamedAddon> = d
+            .addons
+            .iter()
+            .filter(|a| !CORE.contains(&a.as_str()))
+            .map(|a| crate::model::NamedAddon { name: a.clone(), version: o.pinned_addons.get(a).cloned(), ..Default::default() })
+            .collect();
+        if d.auto_mode_node_pools.is_none() && !d.addons.iter().any(|a| a == crate::model::EBS_CSI_DRIVER) {
+            extra.push(crate::model::NamedAddon { name: crate::model::EBS_CSI_DRIVER.into(), enabled: Some(false), ..Default::default() });
+        }
+        addons.extra = (!extra.is_empty()).then_some(extra);
+    }
     let args = ClusterArgs {
+        upgrade_policy: daytwo.and_then(|d| d.support_type.as_deref()).map(|t| if t == "EXTENDED" { crate::model::SupportType::Extended } else { crate::model::SupportType::Standard }),
+        zonal_shift: daytwo.and_then(|d| d.zonal_shift),
+        deletion_protection: daytwo.and_then(|d| d.deletion_protection),
+        auto_mode: daytwo
+            .and_then(|d| d.auto_mode_node_pools.clone())
+            .map(|pools| crate::model::AutoMode { enabled: Some(true), node_pools: Some(pools) }),
         cluster_name: Some(o.name.clone()),
         kubernetes_version: Some(o.version.clone()),
         network: Some(network),
@@ -295,5 +342,30 @@ mod tests {
         assert_eq!(got.encryption.and_then(|e| e.kms_key_arn).as_deref(), Some("arn:aws:kms:us-east-1:123456789012:key/theirs"));
         assert_eq!(got.api_access.and_then(|a| a.public_cidrs), Some(vec!["203.0.113.0/24".to_string()]));
         assert_eq!(got.access_entries.map(|e| e[0].access_policy), Some(AccessPolicy::ClusterAdmin));
+    }
+
+    #[test]
+    fn day_two_settings_and_addons_import_as_observed() {
+        let mut o = observed();
+        o.daytwo = Some(ObservedDayTwo {
+            support_type: Some("EXTENDED".into()),
+            zonal_shift: Some(false),
+            deletion_protection: Some(true),
+            auto_mode_node_pools: None,
+            addons: vec!["vpc-cni".into(), "metrics-server".into()],
+        });
+        o.node_groups[0].update_config = Some((Some(1), None));
+        o.node_groups[0].node_repair = Some(false);
+        let got = inputs_from(&o, "us-east-1");
+        assert_eq!((got.upgrade_policy, got.zonal_shift, got.deletion_protection), (Some(crate::model::SupportType::Extended), Some(false), Some(true)));
+        let extra: Vec<(String, Option<bool>)> = got.addons.as_ref().and_then(|a| a.extra.clone()).unwrap_or_default().into_iter().map(|a| (a.name, a.enabled)).collect();
+        // The cluster has no EBS CSI driver: import turns it off rather than creating it.
+        assert_eq!(extra, [("metrics-server".to_string(), Some(true)), ("aws-ebs-csi-driver".to_string(), Some(false))]);
+        let ng = &got.node_groups.as_ref().unwrap()[0];
+        assert_eq!((ng.update_config.as_ref().and_then(|u| u.max_unavailable), ng.node_repair), (Some(1), Some(false)));
+        // Auto Mode comes back as autoMode.
+        o.daytwo.as_mut().unwrap().auto_mode_node_pools = Some(vec!["system".into()]);
+        let auto = inputs_from(&o, "us-east-1");
+        assert_eq!(auto.auto_mode.and_then(|a| a.node_pools), Some(vec!["system".to_string()]));
     }
 }

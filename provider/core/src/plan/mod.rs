@@ -7,8 +7,10 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+mod auto_mode;
 mod build;
 mod cidr;
+mod daytwo;
 mod imported;
 pub mod names;
 mod observed;
@@ -16,8 +18,10 @@ mod outputs;
 mod summary;
 
 pub use build::{endpoint_services, partition, plan, plan_owned, PlanError};
+pub use auto_mode::{AUTO_MODE_CLUSTER_POLICIES, AUTO_MODE_NODE_POLICIES};
 pub use cidr::Ipv4Cidr;
-pub use imported::{inputs_from, ObservedCluster, ObservedNodeGroup, ObservedVpc};
+pub use daytwo::{ami_type, pod_identity_trust, ClusterSettings, NodeGroupControls};
+pub use imported::{inputs_from, ObservedCluster, ObservedDayTwo, ObservedNodeGroup, ObservedVpc};
 pub use observed::{apply_drift, input_drift, keys as drift_keys, Drift};
 pub use outputs::{assemble, kubeconfig};
 pub use summary::what_up_does;
@@ -193,6 +197,8 @@ pub enum Action {
         configuration: serde_json::Value,
         /// For vpc-cni with custom networking: (AZ, pod subnet step) pairs.
         eni_configs: Vec<(String, StepId)>,
+        /// EKS Pod Identity associations made with the addon: (service account, role step).
+        pod_identities: Vec<(String, StepId)>,
     },
     /// A launch template: IMDSv2 required, hop limit, node SG, encrypted gp3, no public IP.
     LaunchTemplate(LaunchTemplateAction),
@@ -225,7 +231,8 @@ pub struct ClusterAction {
     /// Enabled log types.
     pub log_types: Vec<String>,
     /// Subnet steps for the control plane ENIs.
-    pub subnets: Vec<StepId>,
+    pub subnets: Vec<StepId>,    /// Support policy, deletion protection, zonal shift.
+    pub settings: ClusterSettings,
 }
 
 /// A launch template's settings. `Debug` redacts `user_data` (`redact.rs`).
@@ -271,7 +278,8 @@ pub struct NodeGroupAction {
     /// Subnet steps.
     pub subnets: Vec<StepId>,
     /// The launch template step.
-    pub launch_template: StepId,
+    pub launch_template: StepId,    /// Update budget, auto repair, pinned AMI release.
+    pub controls: NodeGroupControls,
 }
 
 /// One step of the plan.

@@ -34,7 +34,7 @@ impl Rule for Required {
         let ng = Path::key("nodeGroups");
         if ctx.annotations.is_unknown(&ng) {
             out.push(Outcome::Deferred(ng));
-        } else if ctx.spec.node_groups.as_ref().is_none_or(Vec::is_empty) {
+        } else if ctx.spec.node_groups.as_ref().is_none_or(Vec::is_empty) && !ctx.spec.auto_mode_on() {
             out.push(Outcome::Fail(Finding {
                 path: ng,
                 problem: "no node group is given, so no pod can run".into(),

@@ -68,6 +68,7 @@ pub fn golden_aws() -> super::AwsFacts {
     f.addon_versions.insert("kube-proxy".into(), vec!["v1.34.0-eksbuild.1".into()]);
     f.addon_versions.insert("coredns".into(), vec!["v1.11.3-eksbuild.1".into()]);
     f.addon_versions.insert("eks-pod-identity-agent".into(), vec!["v1.3.4-eksbuild.1".into()]);
+    f.addon_versions.insert("aws-ebs-csi-driver".into(), vec!["v1.37.0-eksbuild.1".into()]);
     f.zones = Some(
         "abcdef"
             .chars()
@@ -155,7 +156,7 @@ fn ids_are_unique_and_well_formed() {
         assert_eq!(parts.len(), 3, "{id}");
         assert_eq!(parts[0], "SEKS");
         assert!(
-            ["CP", "NET", "SG", "NODE", "IAM", "ADD", "OBS", "REL", "COST", "OUT", "CFG"].contains(&parts[1]),
+            ["CP", "NET", "SG", "NODE", "IAM", "ADD", "OBS", "REL", "COST", "OUT", "CFG", "AUTO"].contains(&parts[1]),
             "{id}"
         );
         assert_eq!(parts[2].len(), 3, "{id}");

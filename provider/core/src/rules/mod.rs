@@ -78,6 +78,16 @@ mod obs_001_log_types;
 mod out_002_leaked_output;
 mod rel_001_three_azs;
 mod rel_002_single_nat;
+mod add_005_named_addons;
+mod auto_001_skipped;
+mod auto_002_no_node_groups;
+mod auto_003_builtin_addons;
+mod auto_004_node_pools;
+mod aws_add_006_addon_names;
+mod cp_010_extended_support;
+mod node_030_update_config;
+mod node_031_gpu_ami;
+mod node_032_accelerator_ami;
 
 pub use cfg_004_schema::schema_failure;
 pub use cfg_007_provider_config::check_provider_config;
@@ -269,7 +279,14 @@ impl AwsFacts {
         types.sort();
         types.dedup();
         let params = spec.node_groups.iter().flatten().filter_map(|n| ami_parameter(spec, n)).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
-        let addons = ["vpc-cni", "kube-proxy", "coredns", "eks-pod-identity-agent"].iter().map(|s| s.to_string()).collect();
+        let mut addons: Vec<String> = ["vpc-cni", "kube-proxy", "coredns", "eks-pod-identity-agent"].iter().map(|s| s.to_string()).collect();
+        // Addons by name (SEKS-ADD-005), each looked up once.
+        let extra = spec.addons.as_ref().and_then(|a| a.extra.as_ref());
+        for a in extra.into_iter().flatten().filter(|a| a.enabled.unwrap_or(true)) {
+            if !addons.contains(&a.name) {
+                addons.push(a.name.clone());
+            }
+        }
         (types, params, addons)
     }
 }
@@ -282,10 +299,13 @@ pub fn ami_parameter(spec: &ClusterArgs, ng: &crate::model::NodeGroup) -> Option
     }
     let version = spec.kubernetes_version.as_deref()?;
     let arch = ng.instance_types.first().and_then(|t| instance_arch(t))?;
-    Some(match ng.ami_family.unwrap_or(AmiFamily::Al2023) {
-        AmiFamily::Al2023 => format!("/aws/service/eks/optimized-ami/{version}/amazon-linux-2023/{arch}/standard/recommended/release_version"),
-        AmiFamily::Bottlerocket => format!("/aws/service/bottlerocket/aws-k8s-{version}/{arch}/latest/image_version"),
-    })
+    // The accelerated variant (NVIDIA, Neuron) when there is one; else the standard AMI
+    // (SEKS-NODE-032 refuses an accelerator without an AMI).
+    let family = ng.ami_family.unwrap_or(AmiFamily::Al2023);
+    let accelerator = ng.accelerator.unwrap_or_else(|| crate::model::Accelerator::of_instance_types(&ng.instance_types));
+    crate::plan::ami_type(version, family, arch, accelerator)
+        .or_else(|| crate::plan::ami_type(version, family, arch, crate::model::Accelerator::None))
+        .map(|(_, p)| p)
 }
 
 impl RuleCtx<'_> {
@@ -318,7 +338,7 @@ pub fn catalogue() -> &'static [&'static dyn Rule] {
     &CATALOGUE
 }
 
-static CATALOGUE: [&dyn Rule; 53] = [
+static CATALOGUE: [&dyn Rule; 62] = [
     &aws_net_011_existing_subnets::RULE,
     &aws_net_012_zones::RULE,
     &aws_net_030_endpoint_services::RULE,
@@ -372,6 +392,15 @@ static CATALOGUE: [&dyn Rule; 53] = [
         &out_002_leaked_output::RULE,
         &rel_001_three_azs::RULE,
         &rel_002_single_nat::RULE,
+        &aws_add_006_addon_names::RULE,
+        &add_005_named_addons::RULE,
+        &cp_010_extended_support::RULE,
+        &node_030_update_config::RULE,
+        &node_031_gpu_ami::RULE,
+        &node_032_accelerator_ami::RULE,
+        &auto_002_no_node_groups::RULE,
+        &auto_003_builtin_addons::RULE,
+        &auto_004_node_pools::RULE,
 ];
 
 /// Metadata of every id, including those not in [`catalogue`] (schema failures, deferral notes).
@@ -382,6 +411,7 @@ pub fn all_meta() -> Vec<&'static RuleMeta> {
     v.push(&cfg_006_waivers::EXPIRED);
     v.push(&cfg_006_waivers::STALE);
     v.push(&cfg_007_provider_config::META);
+    v.push(&auto_001_skipped::META);
     v.sort_by_key(|m| m.id);
     v
 }
@@ -449,9 +479,27 @@ pub struct Report {
     pub deferred: Vec<(&'static str, Path)>,
     /// Waived findings, with the waiver's reason.
     pub waived: Vec<(Reported, String)>,
+    /// Rules skipped because they don't apply (EKS Auto Mode), with the reason.
+    pub skipped: Vec<(&'static str, &'static str)>,
 }
 
 impl Report {
+    /// The single SEKS-AUTO-001 note listing the rules skipped for EKS Auto Mode, if any.
+    pub fn skipped_note(&self) -> Option<String> {
+        if self.skipped.is_empty() {
+            return None;
+        }
+        let mut groups: Vec<(Vec<&str>, &str)> = Vec::new();
+        for (id, why) in &self.skipped {
+            match groups.iter_mut().find(|(_, w)| w == why) {
+                Some((ids, _)) => ids.push(id),
+                None => groups.push((vec![id], why)),
+            }
+        }
+        let items: Vec<String> = groups.iter().map(|(ids, why)| format!("{} ({why})", ids.join(", "))).collect();
+        Some(format!("SEKS-AUTO-001 [INFO] {} checks skipped for EKS Auto Mode: {}", self.skipped.len(), items.join("; ")))
+    }
+
     /// The single SEKS-CFG-000 note listing deferred rules, if any were deferred.
     pub fn deferred_note(&self) -> Option<String> {
         if self.deferred.is_empty() {
@@ -503,6 +551,13 @@ pub fn evaluate(ctx: &RuleCtx<'_>) -> Report {
     let mut scanned = strings::scan(ctx, &scanners).into_iter();
     for rule in catalogue() {
         let meta = rule.meta();
+        if let Some(why) = auto_001_skipped::skipped(ctx, meta.id) {
+            report.skipped.push((meta.id, why));
+            if rule.strings().is_some() {
+                scanned.next();
+            }
+            continue;
+        }
         report.rules_evaluated += 1;
         let outcomes = match rule.strings() {
             Some(_) => scanned.next().unwrap_or_default(),

@@ -73,6 +73,7 @@ pub(crate) async fn addon(
     version: Option<&str>,
     configuration: &serde_json::Value,
     eni_configs: &[(String, String)],
+    pod_identities: &[(String, String)],
 ) -> Result<(), StepError> {
     let cluster = ctx.dep_id("cluster", &step.id)?;
     let k8s = ctx.dep("cluster", &step.id)?.extra.get("version").cloned().unwrap_or_default();
@@ -94,6 +95,7 @@ pub(crate) async fn addon(
                 Some(v) => v.to_string(),
                 None => default_addon_version(ctx, name, &k8s).await?,
             };
+            let pia = super::daytwo::pod_identity_associations(ctx, step, pod_identities)?;
             let create = |token: String| {
                 ctx.eks
                     .create_addon()
@@ -101,6 +103,7 @@ pub(crate) async fn addon(
                     .addon_name(name)
                     .addon_version(&version)
                     .set_configuration_values(config.clone())
+                    .set_pod_identity_associations(pia.clone())
                     .resolve_conflicts(ResolveConflicts::Overwrite)
                     .client_request_token(token)
                     .set_tags(Some(eks_tags(ctx, &step.id)))

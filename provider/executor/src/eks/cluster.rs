@@ -37,6 +37,7 @@ pub(super) fn cluster_output(c: &aws_sdk_eks::types::Cluster, name: &str) -> Ste
         let types: Vec<String> = drift::enabled_log_types(c.logging()).into_iter().collect();
         o.extra.insert(drift_keys::LOG_TYPES.into(), types.join(","));
     }
+    super::daytwo::record_cluster_settings(c, &mut o);
     o
 }
 
@@ -89,6 +90,7 @@ pub(crate) async fn cluster(ctx: &Ctx, step: &Step, ca: &ClusterAction) -> Resul
                 )
                 .build();
             let vpc = vpc.build();
+            let auto = super::daytwo::auto_mode(ctx, step, &ca.settings)?;
             let create = |token: String| {
                 ctx.eks
                 .create_cluster()
@@ -108,6 +110,12 @@ pub(crate) async fn cluster(ctx: &Ctx, step: &Step, ca: &ClusterAction) -> Resul
                 )
                 // Managed addons (created next, before any node) replace the self-managed ones.
                 .bootstrap_self_managed_addons(false)
+                .upgrade_policy(super::daytwo::upgrade_policy(&ca.settings))
+                .zonal_shift_config(super::daytwo::zonal_shift(&ca.settings))
+                .deletion_protection(ca.settings.deletion_protection)
+                .set_compute_config(auto.as_ref().map(|a| a.0.clone()))
+                .set_storage_config(auto.as_ref().map(|a| a.1.clone()))
+                .set_kubernetes_network_config(auto.as_ref().map(|a| a.2.clone()))
                 .set_tags(Some(eks_tags(ctx, &step.id)))
                 .client_request_token(token)
                 .send()
@@ -192,9 +200,9 @@ pub(super) async fn converge_cluster(ctx: &Ctx, step: &Step, ca: &ClusterAction,
     if let Some(logging) = drift::logging_change(c.logging(), &ca.log_types) {
         ctx.say(format!("{}: changing the control-plane log types of cluster {name} to [{}]", step.id, ca.log_types.join(", ")));
         let o = ctx.eks.update_cluster_config().name(name).logging(logging).send().await.map_err(aws_err)?;
-        settle_cluster(ctx, step, name, o.update(), &format!("the logging update of cluster {name}")).await?;
+        c = settle_cluster(ctx, step, name, o.update(), &format!("the logging update of cluster {name}")).await?;
     }
-    Ok(())
+    super::daytwo::converge_cluster_settings(ctx, step, ca, c).await
 }
 
 pub(crate) async fn delete_cluster(ctx: &Ctx, o: &StepOutput) -> Result<(), StepError> {

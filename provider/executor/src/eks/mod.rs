@@ -5,12 +5,14 @@
 mod access;
 mod addons;
 mod cluster;
+mod daytwo;
 mod lost_create;
 mod nodegroups;
 
 pub(crate) use access::*;
 pub(crate) use addons::*;
 pub(crate) use cluster::*;
+pub(crate) use daytwo::deletion_protected;
 pub(crate) use nodegroups::*;
 
 use std::cmp::Ordering;

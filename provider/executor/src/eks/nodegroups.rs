@@ -15,6 +15,7 @@ pub(super) fn nodegroup_output(n: &aws_sdk_eks::types::Nodegroup, name: &str) ->
     if let Some(v) = n.version() {
         o = with(o, "version", v);
     }
+    o = super::daytwo::record_nodegroup_controls(n, o);
     if let Some(sc) = n.scaling_config() {
         if let Some(v) = sc.min_size() {
             o = with(o, drift_keys::MIN_SIZE, v.to_string());
@@ -60,6 +61,8 @@ pub(crate) async fn nodegroup(ctx: &Ctx, step: &Step, ng: &NodeGroupAction) -> R
         None => {
             ctx.forget(&step.id);
             let release = match &ng.release_parameter {
+                // A pinned AMI release (nodeGroups[].releaseVersion) wins over the latest.
+                Some(_) if ng.controls.release_version.is_some() => ng.controls.release_version.clone(),
                 Some(p) => Some(ssm::parameter(ctx, p).await?.ok_or_else(|| {
                     StepError::Invalid(format!(
                         "the SSM parameter {p} does not exist in {}: there is no {} AMI release for this Kubernetes version and architecture; choose another amiFamily, instance type or kubernetesVersion",
@@ -82,6 +85,8 @@ pub(crate) async fn nodegroup(ctx: &Ctx, step: &Step, ng: &NodeGroupAction) -> R
             let subnets = subnet_ids(ctx, &ng.subnets, &step.id)?;
             let (min, desired, max) = (int(ng.min_size, "minSize")?, int(ng.desired_size, "desiredSize")?, int(ng.max_size, "maxSize")?);
             let node_role = ctx.dep_arn("role/node", &step.id)?;
+            let update_config = super::daytwo::update_config(&ng.controls)?;
+            let node_repair = super::daytwo::node_repair(&ng.controls);
             let create = |token: String| {
                 ctx.eks
                 .create_nodegroup()
@@ -104,6 +109,8 @@ pub(crate) async fn nodegroup(ctx: &Ctx, step: &Step, ng: &NodeGroupAction) -> R
                 .launch_template(LaunchTemplateSpecification::builder().id(&lt.id).version(&lt_version).build())
                 .set_release_version(release.clone())
                 .set_tags(Some(tags.clone()))
+                .update_config(update_config.clone())
+                .node_repair_config(node_repair.clone())
                 .client_request_token(token)
                 .send()
             };
@@ -139,7 +146,14 @@ pub(crate) async fn nodegroup(ctx: &Ctx, step: &Step, ng: &NodeGroupAction) -> R
     }
     let mut n = settle_nodegroup(ctx, &cluster, name, None, "", NODEGROUP_TIMEOUT).await?;
     if let (true, Some(current)) = (adopted, n.as_ref()) {
-        if converge_nodegroup(ctx, step, ng, &cluster, current).await? {
+        let mut changed = converge_nodegroup(ctx, step, ng, &cluster, current).await?;
+        if let Some(current) = describe_nodegroup(ctx, &cluster, name).await?.filter(|_| changed) {
+            n = Some(current);
+        }
+        if let Some(current) = n.as_ref() {
+            changed = super::daytwo::converge_nodegroup_controls(ctx, step, ng, &cluster, current).await?;
+        }
+        if changed {
             n = describe_nodegroup(ctx, &cluster, name).await?;
         }
     }
@@ -287,7 +301,12 @@ pub(super) async fn converge_nodegroup(ctx: &Ctx, step: &Step, ng: &NodeGroupAct
     // With a custom AMI the launch template carries the AMI: EKS refuses version and release.
     let new_version = k8s.filter(|v| !custom_ami && n.version() != Some(v.as_str()));
     let mut new_release = None;
-    if let (false, Some(p)) = (custom_ami, &ng.release_parameter) {
+    if let (false, Some(r)) = (custom_ami, &ng.controls.release_version) {
+        // A pinned AMI release: roll the group when it changed.
+        if n.release_version() != Some(r.as_str()) {
+            new_release = Some(r.clone());
+        }
+    } else if let (false, Some(p)) = (custom_ami, &ng.release_parameter) {
         match ssm::parameter(ctx, p).await? {
             Some(r) if n.release_version() != Some(r.as_str()) => new_release = Some(r),
             Some(_) => {}

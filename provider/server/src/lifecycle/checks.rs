@@ -178,6 +178,9 @@ pub async fn check(
     if let Some(note) = checked.report.deferred_note() {
         warnings.push(note);
     }
+    if let Some(note) = checked.report.skipped_note() {
+        warnings.push(note);
+    }
     let inputs = match codec::encode(&checked.spec, &checked.annotations) {
         Ok(Value::Object(m)) => m,
         Ok(_) => news.clone(),

@@ -2,6 +2,26 @@
 // *** Do not edit by hand unless you're certain you know what you are doing! ***
 
 
+export const Accelerator = {
+    /**
+     * The standard AMI (no GPU driver).
+     */
+    None: "none",
+    /**
+     * The NVIDIA AMI variant (GPU instance families such as g5, g6, p4d, p5).
+     */
+    Nvidia: "nvidia",
+    /**
+     * The AWS Neuron AMI variant (Inferentia and Trainium: inf1, inf2, trn1, trn2); AL2023 x86_64 only.
+     */
+    Neuron: "neuron",
+} as const;
+
+/**
+ * The accelerator a node group's AMI supports.
+ */
+export type Accelerator = (typeof Accelerator)[keyof typeof Accelerator];
+
 export const AccessPolicy = {
     /**
      * `AmazonEKSClusterAdminPolicy`.
@@ -77,6 +97,23 @@ export const NatGateways = {
  * NAT gateway placement.
  */
 export type NatGateways = (typeof NatGateways)[keyof typeof NatGateways];
+
+export const SupportType = {
+    /**
+     * Standard support (14 months per minor version); the cluster is upgraded automatically at
+     * its end. No extra charge.
+     */
+    Standard: "STANDARD",
+    /**
+     * Extended support (12 more months), billed per cluster hour.
+     */
+    Extended: "EXTENDED",
+} as const;
+
+/**
+ * Which Kubernetes version support a cluster gets once standard support ends.
+ */
+export type SupportType = (typeof SupportType)[keyof typeof SupportType];
 
 export const TaintEffect = {
     /**
