@@ -94,8 +94,8 @@ namespace SecureEks.Pulumi
         private InputMap<string>? _endpoints;
 
         /// <summary>
-        /// Custom endpoint URLs per service (`ec2`, `iam`, `eks`, `ssm`, `sts`, `kms`, `logs`), for example
-        /// a local emulator: `{ "eks": "http://127.0.0.1:5000" }`.
+        /// Custom endpoint URLs per service (`ec2`, `iam`, `eks`, `ssm`, `sts`, `kms`, `logs`, `elbv2`), for
+        /// example a local emulator: `{ "eks": "http://127.0.0.1:5000" }`.
         /// </summary>
         public InputMap<string> Endpoints
         {

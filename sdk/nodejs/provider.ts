@@ -74,8 +74,8 @@ export interface ProviderArgs {
      */
     defaultTags?: pulumi.Input<{[key: string]: pulumi.Input<string>} | undefined>;
     /**
-     * Custom endpoint URLs per service (`ec2`, `iam`, `eks`, `ssm`, `sts`, `kms`, `logs`), for example
-     * a local emulator: `{ "eks": "http://127.0.0.1:5000" }`.
+     * Custom endpoint URLs per service (`ec2`, `iam`, `eks`, `ssm`, `sts`, `kms`, `logs`, `elbv2`), for
+     * example a local emulator: `{ "eks": "http://127.0.0.1:5000" }`.
      */
     endpoints?: pulumi.Input<{[key: string]: pulumi.Input<string>} | undefined>;
     /**

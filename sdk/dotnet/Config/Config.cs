@@ -74,8 +74,8 @@ namespace SecureEks.Pulumi
 
         private static readonly __Value<ImmutableDictionary<string, string>?> _endpoints = new __Value<ImmutableDictionary<string, string>?>(() => __config.GetObject<ImmutableDictionary<string, string>>("endpoints"));
         /// <summary>
-        /// Custom endpoint URLs per service (`ec2`, `iam`, `eks`, `ssm`, `sts`, `kms`, `logs`), for example
-        /// a local emulator: `{ "eks": "http://127.0.0.1:5000" }`.
+        /// Custom endpoint URLs per service (`ec2`, `iam`, `eks`, `ssm`, `sts`, `kms`, `logs`, `elbv2`), for
+        /// example a local emulator: `{ "eks": "http://127.0.0.1:5000" }`.
         /// </summary>
         public static ImmutableDictionary<string, string>? Endpoints
         {

@@ -55,8 +55,8 @@ type providerArgs struct {
 	AssumeRole *AssumeRole `pulumi:"assumeRole"`
 	// Tags put on every AWS resource the provider creates.
 	DefaultTags map[string]string `pulumi:"defaultTags"`
-	// Custom endpoint URLs per service (`ec2`, `iam`, `eks`, `ssm`, `sts`, `kms`, `logs`), for example
-	// a local emulator: `{ "eks": "http://127.0.0.1:5000" }`.
+	// Custom endpoint URLs per service (`ec2`, `iam`, `eks`, `ssm`, `sts`, `kms`, `logs`, `elbv2`), for
+	// example a local emulator: `{ "eks": "http://127.0.0.1:5000" }`.
 	Endpoints map[string]string `pulumi:"endpoints"`
 	// A named profile from the shared AWS config and credentials files. Defaults to the standard chain.
 	Profile *string `pulumi:"profile"`
@@ -81,8 +81,8 @@ type ProviderArgs struct {
 	AssumeRole AssumeRolePtrInput
 	// Tags put on every AWS resource the provider creates.
 	DefaultTags pulumi.StringMapInput
-	// Custom endpoint URLs per service (`ec2`, `iam`, `eks`, `ssm`, `sts`, `kms`, `logs`), for example
-	// a local emulator: `{ "eks": "http://127.0.0.1:5000" }`.
+	// Custom endpoint URLs per service (`ec2`, `iam`, `eks`, `ssm`, `sts`, `kms`, `logs`, `elbv2`), for
+	// example a local emulator: `{ "eks": "http://127.0.0.1:5000" }`.
 	Endpoints pulumi.StringMapInput
 	// A named profile from the shared AWS config and credentials files. Defaults to the standard chain.
 	Profile pulumi.StringPtrInput

@@ -55,8 +55,8 @@ Object.defineProperty(exports, "defaultTags", {
 });
 
 /**
- * Custom endpoint URLs per service (`ec2`, `iam`, `eks`, `ssm`, `sts`, `kms`, `logs`), for example
- * a local emulator: `{ "eks": "http://127.0.0.1:5000" }`.
+ * Custom endpoint URLs per service (`ec2`, `iam`, `eks`, `ssm`, `sts`, `kms`, `logs`, `elbv2`), for
+ * example a local emulator: `{ "eks": "http://127.0.0.1:5000" }`.
  */
 export declare const endpoints: {[key: string]: string} | undefined;
 Object.defineProperty(exports, "endpoints", {

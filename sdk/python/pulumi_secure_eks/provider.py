@@ -37,8 +37,8 @@ class ProviderArgs:
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] allowed_account_ids: When set, `Configure` calls STS GetCallerIdentity and refuses any other account.
         :param pulumi.Input['AssumeRoleArgs'] assume_role: A role to assume before any other call.
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] default_tags: Tags put on every AWS resource the provider creates.
-        :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] endpoints: Custom endpoint URLs per service (`ec2`, `iam`, `eks`, `ssm`, `sts`, `kms`, `logs`), for example
-               a local emulator: `{ "eks": "http://127.0.0.1:5000" }`.
+        :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] endpoints: Custom endpoint URLs per service (`ec2`, `iam`, `eks`, `ssm`, `sts`, `kms`, `logs`, `elbv2`), for
+               example a local emulator: `{ "eks": "http://127.0.0.1:5000" }`.
         :param pulumi.Input[_builtins.str] profile: A named profile from the shared AWS config and credentials files. Defaults to the standard chain.
         :param pulumi.Input[_builtins.str] region: The one AWS region everything lives in. Falls back to `AWS_REGION`, then `AWS_DEFAULT_REGION`;
                required after that fallback. Example: `eu-west-1`.
@@ -121,8 +121,8 @@ class ProviderArgs:
     @pulumi.getter
     def endpoints(self) -> pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]:
         """
-        Custom endpoint URLs per service (`ec2`, `iam`, `eks`, `ssm`, `sts`, `kms`, `logs`), for example
-        a local emulator: `{ "eks": "http://127.0.0.1:5000" }`.
+        Custom endpoint URLs per service (`ec2`, `iam`, `eks`, `ssm`, `sts`, `kms`, `logs`, `elbv2`), for
+        example a local emulator: `{ "eks": "http://127.0.0.1:5000" }`.
         """
         return pulumi.get(self, "endpoints")
 
@@ -218,8 +218,8 @@ class Provider(pulumi.ProviderResource):
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] allowed_account_ids: When set, `Configure` calls STS GetCallerIdentity and refuses any other account.
         :param pulumi.Input[Union['AssumeRoleArgs', 'AssumeRoleArgsDict']] assume_role: A role to assume before any other call.
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] default_tags: Tags put on every AWS resource the provider creates.
-        :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] endpoints: Custom endpoint URLs per service (`ec2`, `iam`, `eks`, `ssm`, `sts`, `kms`, `logs`), for example
-               a local emulator: `{ "eks": "http://127.0.0.1:5000" }`.
+        :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] endpoints: Custom endpoint URLs per service (`ec2`, `iam`, `eks`, `ssm`, `sts`, `kms`, `logs`, `elbv2`), for
+               example a local emulator: `{ "eks": "http://127.0.0.1:5000" }`.
         :param pulumi.Input[_builtins.str] profile: A named profile from the shared AWS config and credentials files. Defaults to the standard chain.
         :param pulumi.Input[_builtins.str] region: The one AWS region everything lives in. Falls back to `AWS_REGION`, then `AWS_DEFAULT_REGION`;
                required after that fallback. Example: `eu-west-1`.

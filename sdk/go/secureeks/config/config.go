@@ -31,8 +31,8 @@ func GetDefaultTags(ctx *pulumi.Context) string {
 	return config.Get(ctx, "secure-eks:defaultTags")
 }
 
-// Custom endpoint URLs per service (`ec2`, `iam`, `eks`, `ssm`, `sts`, `kms`, `logs`), for example
-// a local emulator: `{ "eks": "http://127.0.0.1:5000" }`.
+// Custom endpoint URLs per service (`ec2`, `iam`, `eks`, `ssm`, `sts`, `kms`, `logs`, `elbv2`), for
+// example a local emulator: `{ "eks": "http://127.0.0.1:5000" }`.
 func GetEndpoints(ctx *pulumi.Context) string {
 	return config.Get(ctx, "secure-eks:endpoints")
 }

@@ -37,8 +37,8 @@ Tags put on every AWS resource the provider creates.
 
 endpoints: Optional[str]
 """
-Custom endpoint URLs per service (`ec2`, `iam`, `eks`, `ssm`, `sts`, `kms`, `logs`), for example
-a local emulator: `{ "eks": "http://127.0.0.1:5000" }`.
+Custom endpoint URLs per service (`ec2`, `iam`, `eks`, `ssm`, `sts`, `kms`, `logs`, `elbv2`), for
+example a local emulator: `{ "eks": "http://127.0.0.1:5000" }`.
 """
 
 profile: Optional[str]

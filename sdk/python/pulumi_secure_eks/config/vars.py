@@ -52,8 +52,8 @@ class _ExportableConfig(types.ModuleType):
     @_builtins.property
     def endpoints(self) -> Optional[str]:
         """
-        Custom endpoint URLs per service (`ec2`, `iam`, `eks`, `ssm`, `sts`, `kms`, `logs`), for example
-        a local emulator: `{ "eks": "http://127.0.0.1:5000" }`.
+        Custom endpoint URLs per service (`ec2`, `iam`, `eks`, `ssm`, `sts`, `kms`, `logs`, `elbv2`), for
+        example a local emulator: `{ "eks": "http://127.0.0.1:5000" }`.
         """
         return __config__.get('endpoints')
 
