@@ -144,6 +144,12 @@ pub(crate) async fn delete_leftovers(ctx: &Ctx) -> Result<(), StepError> {
     let users_vpc = crate::apply::is_existing(&ctx.plan, "vpc", &vpc);
     let vpc = vpc.id;
     let cluster = ctx.cluster().to_string();
+    // Only once the cluster is gone (destroy deletes it first): while it runs, what Kubernetes
+    // made is in use (e.g. a destroy of parts an update no longer needs).
+    if found(ctx.eks.describe_cluster().name(&cluster).send().await)?.is_some() {
+        ctx.say(format!("{LEFTOVERS}: cluster {cluster} still exists; what Kubernetes made in {vpc} is kept"));
+        return Ok(());
+    }
     let ours = recorded(ctx);
 
     // Load balancers first (their listeners go with them), then their target groups.
