@@ -188,7 +188,8 @@ pub struct Logging {
     pub retention_days: Option<i64>,
 }
 
-/// A managed node group. `Debug` redacts `userData` (`redact.rs`).
+/// A managed node group.
+// `Debug` is in redact.rs (it redacts `userData`); not a doc comment, which would go to the schema.
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NodeGroup {
