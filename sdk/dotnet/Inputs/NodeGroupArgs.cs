@@ -12,7 +12,7 @@ namespace SecureEks.Pulumi.Inputs
 {
 
     /// <summary>
-    /// A managed node group. `Debug` redacts `userData` (`redact.rs`).
+    /// A managed node group.
     /// </summary>
     public sealed class NodeGroupArgs : global::Pulumi.ResourceArgs
     {

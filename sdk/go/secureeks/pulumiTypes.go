@@ -2507,7 +2507,7 @@ func (o NetworkPtrOutput) VpcCidr() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
-// A managed node group. `Debug` redacts `userData` (`redact.rs`).
+// A managed node group.
 type NodeGroup struct {
 	// The AMI variant: `none` (standard), `nvidia` or `neuron`. Defaults to the instance family's
 	// accelerator (g5, g6, p4d, p5: `nvidia`; inf2, trn1, trn2: `neuron`).
@@ -2562,7 +2562,7 @@ type NodeGroupInput interface {
 	ToNodeGroupOutputWithContext(context.Context) NodeGroupOutput
 }
 
-// A managed node group. `Debug` redacts `userData` (`redact.rs`).
+// A managed node group.
 type NodeGroupArgs struct {
 	// The AMI variant: `none` (standard), `nvidia` or `neuron`. Defaults to the instance family's
 	// accelerator (g5, g6, p4d, p5: `nvidia`; inf2, trn1, trn2: `neuron`).
@@ -2643,7 +2643,7 @@ func (i NodeGroupArray) ToNodeGroupArrayOutputWithContext(ctx context.Context) N
 	return pulumi.ToOutputWithContext(ctx, i).(NodeGroupArrayOutput)
 }
 
-// A managed node group. `Debug` redacts `userData` (`redact.rs`).
+// A managed node group.
 type NodeGroupOutput struct{ *pulumi.OutputState }
 
 func (NodeGroupOutput) ElementType() reflect.Type {

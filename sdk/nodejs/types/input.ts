@@ -267,7 +267,7 @@ export interface NetworkArgs {
 }
 
 /**
- * A managed node group. `Debug` redacts `userData` (`redact.rs`).
+ * A managed node group.
  */
 export interface NodeGroupArgs {
     /**

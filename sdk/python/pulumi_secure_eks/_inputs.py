@@ -1115,7 +1115,7 @@ class NetworkArgs:
 
 class NodeGroupArgsDict(TypedDict):
     """
-    A managed node group. `Debug` redacts `userData` (`redact.rs`).
+    A managed node group.
     """
     instance_types: pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]
     """
@@ -1213,7 +1213,7 @@ class NodeGroupArgs:
                  update_config: pulumi.Input[Optional['NodeGroupUpdateConfigArgs']] = None,
                  user_data: pulumi.Input[Optional[_builtins.str]] = None):
         """
-        A managed node group. `Debug` redacts `userData` (`redact.rs`).
+        A managed node group.
 
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] instance_types: EC2 instance types, all of one CPU architecture. Graviton types select arm64 AMIs.
                Example: `["m7g.large", "m6g.large"]`.
