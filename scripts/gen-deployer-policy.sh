@@ -7,5 +7,5 @@
 # test fails when the committed policy is stale. About 30 s on 2 cores once the test is built.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-UPDATE_EXPECT=1 cargo test -p secure-eks-server --test deployer_policy -- --nocapture
+UPDATE_EXPECT=1 cargo test --workspace --test deployer_policy -- --nocapture
 echo "wrote docs/deployer-policy.json" >&2

@@ -106,12 +106,12 @@ fn same_named_clusters_in_two_regions_keep_their_own_roles_and_resources() {
     }
     // Each region's cluster is owned by its own owner, and IAM holds two sets of roles.
     let all = roles(&emu, "twin");
-    assert_eq!(all.len(), 6, "three roles per cluster (cluster, node, cluster autoscaler): {all:?}");
+    assert_eq!(all.len(), 8, "four roles per cluster (cluster, node, cluster autoscaler, the EBS CSI driver's Pod Identity role): {all:?}");
     let owners: std::collections::BTreeSet<&str> = all.iter().map(|(_, o)| o.as_str()).collect();
     assert_eq!(owners.len(), 2, "the two clusters share an ownership tag: {all:?}");
     assert!(owners.iter().any(|o| o.starts_with("twin@us-east-1/")) && owners.iter().any(|o| o.starts_with("twin@us-west-2/")), "{all:?}");
     for (name, _) in &all {
-        assert!(name.len() <= 64 && ["-cluster", "-node", "-cluster-autoscaler"].iter().any(|s| name.ends_with(s)), "{name}");
+        assert!(name.len() <= 64 && ["-cluster", "-node", "-cluster-autoscaler", "-addon-aws-ebs-csi-driver"].iter().any(|s| name.ends_with(s)), "{name}");
     }
     // IAM roles and OIDC providers are global: compare the regional counts only.
     let regional = |region: &str| emu.leftovers_in(region).split(' ').filter(|t| !t.starts_with("roles=") && !t.starts_with("oidc=")).collect::<Vec<_>>().join(" ");
