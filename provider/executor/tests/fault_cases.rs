@@ -99,7 +99,9 @@ async fn a_lost_create_subnet_answer_adopts_our_subnet_in_the_same_run() {
     // attempt made, with our tags).
     let (emu, outs, ec2) = create_with_lost_answer(&op_of("POST /  CreateSubnet", "ec2")).await;
     let planned = outs.keys().filter(|k| k.starts_with("subnet/")).count();
-    assert_eq!(ec2.describe_subnets().send().await.unwrap().subnets().len(), planned, "one subnet per subnet step (the lost one made once)");
+    let in_vpc = aws_sdk_ec2::types::Filter::builder().name("vpc-id").values(&outs["vpc"].id).build();
+    let made = ec2.describe_subnets().filters(in_vpc).send().await.unwrap().subnets().len();
+    assert_eq!(made, planned, "one subnet per subnet step (the lost one made once)");
     destroy_all(&emu, &outs).await;
 }
 

@@ -129,12 +129,16 @@ fn is_read(op: &Op) -> bool {
 /// - a 5xx after commit on a read: it takes effect on nothing, so it is the plain 5xx case;
 /// - in a later phase, the 5xx after commit and the persistent 5xx of an operation an earlier phase
 ///   already crossed them with, except in refresh and import (read-only runs with their own
-///   error path) where the persistent fault is always crossed.
+///   error path) where the persistent fault is always crossed;
+/// - in a later phase, throttling of an operation an earlier phase already throttled: the SDK
+///   retries throttling and a 5xx alike on every call but the [`THROTTLING_ONLY`] creates (which
+///   keep it), so the 5xx, crossed in every phase, stands for both there.
 fn faults_for(phase: Phase, op: &Op, first: bool) -> Vec<Fault> {
     FAULTS
         .into_iter()
         .filter(|f| match f {
-            Fault::Throttle | Fault::ServerError => true,
+            Fault::Throttle => first || THROTTLING_ONLY.contains(&op.name.as_str()),
+            Fault::ServerError => true,
             Fault::Delay => first,
             Fault::LostResponse => first && !is_read(op),
             Fault::Persistent => first || matches!(phase, Phase::Refresh | Phase::Import),
