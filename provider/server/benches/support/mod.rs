@@ -125,7 +125,7 @@ pub fn news(node_groups: usize) -> PropertyMap {
 pub fn facts(news: &PropertyMap) -> AwsFacts {
     let d = codec::decode::<ClusterArgs>(&Value::Object(news.clone())).unwrap();
     let spec = d.value.with_defaults(Autoname::Disabled, Some(REGION));
-    let (types, params, _) = AwsFacts::wanted(&spec);
+    let (types, params, addons) = AwsFacts::wanted(&spec);
     let mut f = AwsFacts::default();
     for t in types {
         let arch = instance_arch(&t).unwrap().to_string();
@@ -136,6 +136,11 @@ pub fn facts(news: &PropertyMap) -> AwsFacts {
     }
     for (_, name, version) in ADDONS {
         f.addon_versions.insert(name.into(), vec![version.into()]);
+    }
+    // Every other addon the spec names (the EBS CSI driver is on by default): one version each,
+    // as DescribeAddonVersions would list it.
+    for name in addons {
+        f.addon_versions.entry(name).or_insert_with(|| vec!["v1.0.0-eksbuild.1".into()]);
     }
     // The region's zones (SEKS-NET-012), as DescribeAvailabilityZones gives them for us-east-1.
     f.zones = Some(
