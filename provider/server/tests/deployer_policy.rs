@@ -429,6 +429,12 @@ fn lifecycle(ws: &Workspace, emu: &Emulator) {
     step(&["destroy", "--yes", "--non-interactive", "--skip-preview"]);
 }
 
+/// Actions the executor issues only when AWS's timing makes them needed, so a lifecycle may or may
+/// not log them; the policy always grants them. `ec2:DeleteNetworkInterface`: destroy's ENI drain
+/// (`executor/src/ec2/mod.rs`, `drain_enis`) deletes a leftover interface only if one is already
+/// detached ("available") when it looks.
+const CONDITIONAL: &[&str] = &["ec2:DeleteNetworkInterface"];
+
 /// Every IAM action of the request log.
 fn logged_actions(emu: &Emulator) -> BTreeSet<String> {
     let mut unmapped = Vec::new();
@@ -480,8 +486,9 @@ fn the_deployer_policy_is_generated_from_every_call_and_fresh() {
     ws.init_stack_quick(&emu.endpoints());
     emu.clear_requests();
     lifecycle(&ws, &emu);
-    let observed = logged_actions(&emu);
+    let mut observed = logged_actions(&emu);
     assert_eq!(emu.leftovers(), NOTHING_LEFT, "destroy left resources");
+    observed.extend(CONDITIONAL.iter().map(|a| a.to_string()));
 
     let missing: Vec<&String> = observed.iter().filter(|a| !actions_of(&committed).contains(*a)).collect();
     assert!(generate || missing.is_empty(), "docs/deployer-policy.json lacks {missing:?}: regenerate with scripts/gen-deployer-policy.sh");

@@ -17,7 +17,7 @@ use common::cli::{users_vpc, Run, Workspace};
 use common::emulator::Emulator;
 
 const AFTER_UP: &str =
-    "vpcs=1 subnets=6 sgs=3 endpoints=9 launchTemplates=1 clusters=1 roles=3 oidc=1 keys=1 logGroups=1 loadBalancers=0 targetGroups=0";
+    "vpcs=1 subnets=6 sgs=3 endpoints=9 launchTemplates=1 clusters=1 roles=4 oidc=1 keys=1 logGroups=1 loadBalancers=0 targetGroups=0";
 const NOTHING_LEFT: &str =
     "vpcs=0 subnets=0 sgs=0 endpoints=0 launchTemplates=0 clusters=0 roles=0 oidc=0 keys=0 logGroups=0 loadBalancers=0 targetGroups=0";
 

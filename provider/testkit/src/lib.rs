@@ -247,7 +247,7 @@ impl Emulator {
              vpces = len([e for e in ec2.describe_vpc_endpoints()['VpcEndpoints'] if left(e.get('Tags')) and e['State'].lower() not in ('deleted', 'deleting')])\n\
              lts = len(ec2.describe_launch_templates(Filters=f)['LaunchTemplates'])\n\
              clusters = len(client('eks').list_clusters()['clusters'])\n\
-             roles = len([r for r in client('iam').list_roles()['Roles'] if r['RoleName'].endswith(('-cluster', '-node', '-cluster-autoscaler'))])\n\
+             roles = len([r for r in client('iam').list_roles()['Roles'] if (r['RoleName'].endswith(('-cluster', '-node', '-cluster-autoscaler')) or '-addon-' in r['RoleName'])])\n\
              oidc = len(client('iam').list_open_id_connect_providers()['OpenIDConnectProviderList'])\n\
              kms = client('kms')\n\
              keys = 0\n\

@@ -244,7 +244,7 @@ impl Workspace {
 /// `leftovers()` when nothing tagged with a cluster is left.
 pub const NOTHING_LEFT: &str = "vpcs=0 subnets=0 sgs=0 endpoints=0 launchTemplates=0 clusters=0 roles=0 oidc=0 keys=0 logGroups=0 loadBalancers=0 targetGroups=0";
 /// `leftovers()` for one `examples/yaml-minimal` cluster.
-pub const ONE_MINIMAL_CLUSTER: &str = "vpcs=1 subnets=6 sgs=3 endpoints=9 launchTemplates=1 clusters=1 roles=3 oidc=1 keys=1 logGroups=1 loadBalancers=0 targetGroups=0";
+pub const ONE_MINIMAL_CLUSTER: &str = "vpcs=1 subnets=6 sgs=3 endpoints=9 launchTemplates=1 clusters=1 roles=4 oidc=1 keys=1 logGroups=1 loadBalancers=0 targetGroups=0";
 
 /// The pids of our provider processes started for a workspace (the engine runs plugins with the
 /// project directory as their working directory).
