@@ -384,6 +384,16 @@ pub(crate) mod tests {
     use super::*;
     use expect_test::expect;
 
+    /// An audit-only rule's messages for `f`, one per line, or `pass` (the rule files' fixtures).
+    pub(crate) fn run(rule: &dyn AuditRule, f: &AuditFacts) -> String {
+        let out: Vec<String> = rule.audit(f).iter().map(|x| super::super::message(rule.meta(), x)).collect();
+        if out.is_empty() {
+            "pass".into()
+        } else {
+            out.join("\n")
+        }
+    }
+
     /// A clean cluster as secure-eks builds it.
     pub(crate) fn clean() -> AuditFacts {
         let subnet = |id: &str, az: &str| AuditSubnet { id: id.into(), az: az.into(), map_public_ip_on_launch: false };

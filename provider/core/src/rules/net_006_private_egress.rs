@@ -49,14 +49,11 @@ impl AuditRule for PrivateEgress {
 #[cfg(test)]
 mod tests {
     use super::super::audit::tests::clean;
-    use super::super::audit::AuditRule;
-    use super::super::message;
     use super::RULE;
     use expect_test::expect;
 
     fn run(f: &super::AuditFacts) -> String {
-        let out: Vec<String> = RULE.audit(f).iter().map(|x| message(RULE.meta(), x)).collect();
-        if out.is_empty() { "pass".into() } else { out.join("\n") }
+        super::super::audit::tests::run(&RULE, f)
     }
 
     #[test]
