@@ -1,4 +1,4 @@
-//! Focused fault cases: one per executor fix the strict fault matrix (`fault_matrix_strict.rs`)
+//! Focused fault cases: one per executor fix the strict fault matrix (`fault_matrix.rs`)
 //! led to, each a single injected fault in one phase, so the fix has a test of its own that
 //! failed before it (and runs in seconds, without the whole matrix).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
